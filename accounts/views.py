@@ -1,0 +1,21 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.views.decorators.http import require_http_methods
+from rest_framework.authtoken.models import Token
+
+from . import services
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_token(request):
+    """Show whether I have an API token; POST makes a new one (shown once)."""
+    if request.method == "POST":
+        token = services.rotate_api_token(request.user)
+        messages.success(request, "A new API token was created. Copy it now: it is shown only once.")
+        return render(request, "accounts/api_token.html", {"new_token": token.key, "has_token": True})
+    has_token = Token.objects.filter(user=request.user).exists()
+    return render(request, "accounts/api_token.html", {"has_token": has_token})
+
+

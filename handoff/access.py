@@ -1,0 +1,137 @@
+"""Who may see what and do what: the one place that decides.
+
+Every page, form, API view and task asks here. Two questions:
+
+* ``visible_projects(user)`` scopes every queryset. A person sees a project
+  when they hold a role on it, lead its team, or are a superuser.
+* ``require(user, action, obj)`` raises ``NotFound`` when ``obj`` is outside
+  the user's reach (never 403: an outsider must not learn it exists) and
+  ``Forbidden`` when they can see it but their role does not allow ``action``.
+"""
+
+from enum import StrEnum
+
+from django.db.models import Q
+
+from handoff.core.errors import Forbidden, NotFound
+from handoff.teams.models import Project, Role, RoleAssignment, Team
+
+
+class Action(StrEnum):
+    VIEW = "view"
+    MANAGE_MEMBERS = "manage_members"
+    # Handovers
+    CREATE_HANDOVER = "create_handover"
+    EDIT_REVISION = "edit_revision"
+    SUBMIT_REVISION = "submit_revision"
+    REVISE_HANDOVER = "revise_handover"
+    REVIEW_REVISION = "review_revision"
+    COMMENT = "comment"
+    # Later capabilities
+    DEPLOY = "deploy"
+    TRIAGE_INCIDENT = "triage_incident"
+    VIEW_DASHBOARD = "view_dashboard"
+
+
+# What each project role allows, beyond seeing the project.
+ROLE_ACTIONS = {
+    Role.DATA_SCIENTIST: {
+        Action.VIEW, Action.CREATE_HANDOVER, Action.EDIT_REVISION, Action.SUBMIT_REVISION,
+        Action.REVISE_HANDOVER, Action.COMMENT,
+    },
+    Role.ML_ENGINEER: {
+        Action.VIEW, Action.REVIEW_REVISION, Action.COMMENT, Action.DEPLOY, Action.TRIAGE_INCIDENT,
+    },
+    Role.DATA_ENGINEER: {Action.VIEW, Action.COMMENT},
+    Role.PRODUCT_MANAGER: {Action.VIEW, Action.COMMENT},
+    Role.MANAGER: {Action.VIEW, Action.COMMENT, Action.VIEW_DASHBOARD},
+}
+# A team's leader reads all of the team's projects and runs its membership;
+# so does a superuser for every team. Neither signs contracts without a role.
+LEADER_ACTIONS = {Action.VIEW, Action.MANAGE_MEMBERS, Action.COMMENT, Action.VIEW_DASHBOARD}
+
+
+def visible_projects(user):
+    """Projects this user may see, as a queryset to filter or join on."""
+    if not getattr(user, "is_authenticated", False):
+        return Project.objects.none()
+    if user.is_superuser:
+        return Project.objects.all()
+    return Project.objects.filter(
+        Q(role_assignments__user=user) | Q(team__leader=user)
+    ).distinct()
+
+
+def visible_teams(user):
+    """Teams this user leads or holds a role in (all of them for a superuser)."""
+    if not getattr(user, "is_authenticated", False):
+        return Team.objects.none()
+    if user.is_superuser:
+        return Team.objects.all()
+    return Team.objects.filter(
+        Q(leader=user) | Q(projects__role_assignments__user=user)
+    ).distinct()
+
+
+def scope(queryset, user, project_field="project"):
+    """Limit any queryset of project-owned objects to what ``user`` may see."""
+    return queryset.filter(**{f"{project_field}__in": visible_projects(user).values("pk")})
+
+
+def project_of(obj):
+    """The project an object belongs to (walks ``.project`` attributes)."""
+    seen = 0
+    while not isinstance(obj, Project):
+        obj = obj.project
+        seen += 1
+        if seen > 5:  # pragma: no cover - a model without a path to a project
+            raise TypeError(f"{type(obj).__name__} has no project")
+    return obj
+
+
+def role_of(user, project):
+    """The user's role on the project, or None."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    cache = user.__dict__.setdefault("_handoff_roles", {})
+    if project.pk not in cache:
+        cache[project.pk] = (
+            RoleAssignment.objects.filter(user=user, project=project).values_list("role", flat=True).first()
+        )
+    return cache[project.pk]
+
+
+def _team_actions(user, team):
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    if user.is_superuser or team.leader_id == user.pk:
+        return LEADER_ACTIONS
+    return set()
+
+
+def allowed_actions(user, obj):
+    """Every action ``user`` may take on ``obj`` (empty: not even seeing it)."""
+    if isinstance(obj, Team):
+        actions = set(_team_actions(user, obj))
+        if not actions and visible_teams(user).filter(pk=obj.pk).exists():
+            actions = {Action.VIEW}
+        return actions
+    project = project_of(obj)
+    actions = set(_team_actions(user, project.team))
+    role = role_of(user, project)
+    if role:
+        actions |= ROLE_ACTIONS[Role(role)]
+    return actions
+
+
+def can(user, action, obj):
+    return Action(action) in allowed_actions(user, obj)
+
+
+def require(user, action, obj):
+    """Raise NotFound if ``obj`` is out of reach, Forbidden if ``action`` is not allowed."""
+    actions = allowed_actions(user, obj)
+    if Action.VIEW not in actions:
+        raise NotFound("Not found.")
+    if Action(action) not in actions:
+        raise Forbidden(f"Your role does not allow you to {Action(action).value.replace('_', ' ')} here.")

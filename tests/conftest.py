@@ -1,0 +1,25 @@
+import pytest
+
+pytest_plugins = [
+    "tests.plugins.services",
+    "tests.plugins.worker",
+    "tests.plugins.browser",
+]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_media(settings, tmp_path):
+    """Each test stores uploads in its own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _eager_tasks_by_default():
+    """Tests run Celery tasks in-process unless they ask for the real worker
+    (the ``celery_worker`` fixture), so no task is left queued in Redis."""
+    from handoff.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
