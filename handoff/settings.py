@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "handoff.core",
     "handoff.audit",
     "handoff.teams",
+    "handoff.handovers",
 ]
 
 MIDDLEWARE = [

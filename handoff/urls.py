@@ -7,6 +7,7 @@ from handoff.core import views as core_views
 api_v1 = [
     path("auth/", include("accounts.api.urls")),
     path("", include("handoff.teams.api.urls")),
+    path("", include("handoff.handovers.api.urls")),
 ]
 
 urlpatterns = [
@@ -14,6 +15,7 @@ urlpatterns = [
     path("health/", core_views.health, name="health"),
     path("accounts/", include("accounts.urls")),
     path("", include("handoff.teams.urls")),
+    path("", include("handoff.handovers.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
