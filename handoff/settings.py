@@ -174,6 +174,9 @@ STORAGES = {
 # Largest artifact accepted, per file (default 2 GiB).
 HANDOFF_MAX_UPLOAD_BYTES = env_int("HANDOFF_MAX_UPLOAD_BYTES", 2 * 1024**3)
 FILE_UPLOAD_TEMP_DIR = os.environ.get("FILE_UPLOAD_TEMP_DIR") or None
+# Uploads stream to a temporary file while their sha256 and size are
+# computed; a file over the limit is dropped as it arrives.
+FILE_UPLOAD_HANDLERS = ["handoff.handovers.uploads.HashingUploadHandler"]
 
 # --- Email -----------------------------------------------------------------
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
