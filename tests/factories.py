@@ -60,3 +60,125 @@ def member(project, role, **user_kwargs):
     user = UserFactory(**user_kwargs)
     RoleAssignmentFactory(user=user, project=project, role=role)
     return user
+
+
+# --- handovers --------------------------------------------------------------
+
+import hashlib  # noqa: E402
+
+from django.core.files.base import ContentFile  # noqa: E402
+
+from handoff.handovers.models import (  # noqa: E402
+    Artifact,
+    ArtifactKind,
+    ClaimedMetric,
+    Comment,
+    Framework,
+    Handover,
+    Metric,
+    Review,
+    ReviewDecision,
+    Revision,
+    TaskType,
+)
+from handoff.handovers.models import Model as MLModel  # noqa: E402
+
+
+class ModelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MLModel
+
+    project = factory.SubFactory(ProjectFactory)
+    name = factory.Sequence(lambda n: f"model-{n}")
+    description = "A registered model for tests."
+    owner = factory.SubFactory(UserFactory)
+
+
+class HandoverFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Handover
+
+    model = factory.SubFactory(ModelFactory)
+    project = factory.LazyAttribute(lambda h: h.model.project)
+    version_label = factory.Sequence(lambda n: f"1.{n}.0")
+    owner = factory.LazyAttribute(lambda h: h.model.owner)
+
+
+class RevisionFactory(factory.django.DjangoModelFactory):
+    """A draft revision with complete contract terms (no claims, no artifacts)."""
+
+    class Meta:
+        model = Revision
+
+    handover = factory.SubFactory(HandoverFactory)
+    number = factory.Sequence(lambda n: n + 1)
+    created_by = factory.LazyAttribute(lambda r: r.handover.owner)
+    task_type = TaskType.BINARY
+    framework = Framework.SKLEARN
+    framework_version = "1.5.2"
+    latency_p95_ms = 20.0
+    latency_batch_size = 1
+    peak_memory_mb = 256.0
+    parameter_count = 31
+    validation_description = "Hold-out set, March 2025."
+    validation_row_count = 1000
+
+
+class ClaimedMetricFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ClaimedMetric
+
+    revision = factory.SubFactory(RevisionFactory)
+    metric = Metric.ACCURACY
+    claimed_value = 0.9
+    minimum = 0.85
+
+
+class ArtifactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Artifact
+
+    revision = factory.SubFactory(RevisionFactory)
+    kind = ArtifactKind.MODEL
+    original_name = factory.LazyAttribute(lambda a: f"{a.kind}.bin")
+    file = factory.LazyAttribute(lambda a: ContentFile(a.content, name=a.original_name))
+    size = factory.LazyAttribute(lambda a: len(a.content))
+    sha256 = factory.LazyAttribute(lambda a: hashlib.sha256(a.content).hexdigest())
+    uploaded_by = factory.LazyAttribute(lambda a: a.revision.created_by)
+
+    class Params:
+        content = factory.LazyAttribute(lambda a: f"content of {a.kind}".encode())
+
+
+class ReviewFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Review
+
+    revision = factory.SubFactory(RevisionFactory)
+    reviewer = factory.SubFactory(UserFactory)
+    decision = ReviewDecision.REQUEST_CHANGES
+    comment = "Please add the fairness slice."
+
+
+class CommentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Comment
+
+    handover = factory.SubFactory(HandoverFactory)
+    author = factory.LazyAttribute(lambda c: c.handover.owner)
+    body = "Looks good so far."
+
+
+def ready_draft(project=None, owner=None, **revision_kwargs):
+    """A handover in draft whose revision 1 can be submitted: complete terms,
+    one claimed metric and the model, predictions and labels artifacts."""
+    from handoff.teams.models import Role
+
+    project = project or ProjectFactory()
+    owner = owner or member(project, Role.DATA_SCIENTIST)
+    handover = HandoverFactory(model=ModelFactory(project=project, owner=owner))
+    revision = RevisionFactory(handover=handover, number=1, **revision_kwargs)
+    ClaimedMetricFactory(revision=revision)
+    for kind in (ArtifactKind.MODEL, ArtifactKind.PREDICTIONS, ArtifactKind.LABELS):
+        ArtifactFactory(revision=revision, kind=kind)
+    return handover, revision

@@ -4,62 +4,510 @@ Each function: permission check (handoff.access), state check against the
 lifecycle table, row lock, audit event, one transaction. Views, the API and
 tasks call these and nothing else writes.
 
-INTERFACE (filled in by the handovers backend work; signatures are fixed):
+Errors a person can act on are raised as ``handoff.core.errors.DomainError``
+(``NotFound``/``Forbidden``/``Conflict``) or, for contract terms, as
+``django.core.exceptions.ValidationError({field: message})`` from
+``contract.py``.
 """
+
+import hashlib
+import logging
+
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from handoff.access import Action, require
+from handoff.audit.services import record
+from handoff.core.errors import Conflict, DomainError, NotFound
+
+from . import contract
+from .models import (
+    REQUIRED_ARTIFACTS,
+    Artifact,
+    ArtifactKind,
+    ClaimedMetric,
+    Comment,
+    Handover,
+    HandoverState,
+    Model,
+    Review,
+    ReviewDecision,
+    Revision,
+)
+from .uploads import FileTooLarge, max_upload_bytes, over_limit_message, sanitize_file_name
+
+log = logging.getLogger(__name__)
+
+S = HandoverState
+# The lifecycle of DESIGN.md, the one table every transition is checked against:
+# transition -> (states it may start from, state it leads to).
+TRANSITIONS = {
+    "submit": ({S.DRAFT}, S.VALIDATING),
+    "pass_validation": ({S.VALIDATING}, S.AWAITING_REVIEW),
+    "fail_validation": ({S.VALIDATING}, S.VALIDATION_FAILED),
+    "accept": ({S.AWAITING_REVIEW}, S.ACCEPTED),
+    "request_changes": ({S.AWAITING_REVIEW}, S.CHANGES_REQUESTED),
+    "revise": ({S.VALIDATION_FAILED, S.CHANGES_REQUESTED}, S.DRAFT),
+    "deploy": ({S.ACCEPTED}, S.DEPLOYED),
+    "retire": ({S.DEPLOYED}, S.RETIRED),
+}
+# Contract terms, claimed metrics and artifacts change only on a draft.
+EDITABLE_STATES = {S.DRAFT}
+
+_VERBS = {
+    "submit": "submit this handover",
+    "accept": "accept this handover",
+    "request_changes": "request changes on this handover",
+    "revise": "open a new revision",
+    "deploy": "deploy this handover",
+    "retire": "retire this handover",
+}
+
+
+def allowed_transitions(handover):
+    """Names of the transitions the lifecycle allows from the handover's state."""
+    return [name for name, (sources, _) in TRANSITIONS.items() if handover.state in sources]
+
+
+def _check_transition(handover, name):
+    sources, target = TRANSITIONS[name]
+    if handover.state not in sources:
+        raise Conflict(
+            f"Cannot {_VERBS.get(name, name.replace('_', ' '))}: it is "
+            f"{handover.get_state_display().lower()} now (perhaps someone else just changed it). "
+            "Reload to see its current state."
+        )
+    return target
+
+
+def _lock(handover):
+    """Lock the handover row for this transaction and read its current state."""
+    try:
+        return Handover.objects.select_for_update().select_related("project", "model").get(pk=handover.pk)
+    except Handover.DoesNotExist:
+        raise NotFound("Not found.") from None
+
+
+def current_revision(handover):
+    """The latest revision of a handover (the draft while it is one)."""
+    return handover.revisions.order_by("-number").first()
+
+
+def _check_current(handover, revision):
+    latest = current_revision(handover)
+    if latest is None or latest.pk != revision.pk:
+        raise Conflict(
+            f"Revision {revision.number} is not the current revision of this handover "
+            f"(revision {latest.number if latest else '?'} is)."
+        )
+    return latest
+
+
+def _check_editable(handover, revision):
+    """The frozen rule: only the current, unsubmitted revision of a draft changes."""
+    if revision.submitted_at is not None:
+        raise Conflict(
+            f"Revision {revision.number} was submitted and is frozen; "
+            "open a new revision to change the contract."
+        )
+    _check_current(handover, revision)
+    if handover.state not in EDITABLE_STATES:
+        raise Conflict(
+            f"The handover is {handover.get_state_display().lower()}; only a draft can be edited."
+        )
+
+
+def _terms_of(revision):
+    return {name: getattr(revision, name) for name in contract.TERM_FIELDS}
+
+
+def _metrics_of(revision):
+    return [
+        {f: getattr(claim, f) for f in contract.METRIC_FIELDS}
+        for claim in revision.claimed_metrics.all()
+    ]
+
+
+def _audit(actor, verb, target, handover, **details):
+    return record(actor, verb, target, project=handover.project, handover=handover.pk, **details)
+
+
+# --- models and handovers ------------------------------------------------------------------------
 
 
 def create_model(actor, project, *, name, description=""):
     """A data scientist of ``project`` registers a model they own. -> Model"""
-    raise NotImplementedError
+    require(actor, Action.CREATE_HANDOVER, project)
+    name = (name or "").strip()
+    if not name:
+        raise DomainError("Give the model a name.", field="name")
+    if len(name) > 120:
+        raise DomainError("The name is too long (at most 120 characters).", field="name")
+    with transaction.atomic():
+        if Model.objects.filter(project=project, name__iexact=name).exists():
+            raise DomainError(f"This project already has a model named {name!r}.", field="name")
+        try:
+            with transaction.atomic():
+                model = Model.objects.create(
+                    project=project, name=name, description=(description or "").strip(), owner=actor
+                )
+        except IntegrityError:
+            raise DomainError(f"This project already has a model named {name!r}.", field="name") from None
+        record(actor, "model.created", model, project=project)
+    return model
 
 
 def create_handover(actor, model, *, version_label, terms=None, metrics=None):
-    """Open a handover for a model version with revision 1 as a draft. -> Handover"""
-    raise NotImplementedError
+    """Open a handover for a model version with revision 1 as a draft. -> Handover
+
+    A data scientist of the model's project may call it; terms and metrics
+    are validated by ``contract`` (ValidationError on the field)."""
+    require(actor, Action.CREATE_HANDOVER, model.project)
+    version_label = (version_label or "").strip()
+    if not version_label:
+        raise DomainError("Give the model version label, such as 1.4.0.", field="version_label")
+    if len(version_label) > 64:
+        raise DomainError("The version label is too long (at most 64 characters).", field="version_label")
+    cleaned = contract.clean_terms(terms or {})
+    claims = contract.clean_metrics(cleaned.get("task_type", ""), metrics) if metrics else []
+    taken = DomainError(f"{model.name} {version_label} has already been handed over; "
+                        "open a new revision of it instead.", field="version_label")
+    with transaction.atomic():
+        if Handover.objects.filter(model=model, version_label=version_label).exists():
+            raise taken
+        try:
+            with transaction.atomic():
+                handover = Handover.objects.create(
+                    model=model, project=model.project, version_label=version_label, owner=actor
+                )
+        except IntegrityError:
+            raise taken from None
+        revision = Revision.objects.create(handover=handover, number=1, created_by=actor, **cleaned)
+        ClaimedMetric.objects.bulk_create(ClaimedMetric(revision=revision, **claim) for claim in claims)
+        _audit(actor, "handover.created", handover, handover, revision=1)
+    return handover
 
 
 def update_terms(actor, revision, *, terms, metrics=None):
     """Replace a draft revision's contract terms (dict of Revision fields) and,
     when ``metrics`` is given, its claimed metrics (list of dicts with metric,
-    claimed_value, minimum, maximum). Refused on a frozen revision. -> Revision"""
-    raise NotImplementedError
+    claimed_value, minimum, maximum). Refused on a frozen revision. -> Revision
+
+    Keys absent from ``terms`` keep their value, so the API's PATCH and a full
+    form both fit; the merged contract is validated as a whole."""
+    handover = revision.handover
+    require(actor, Action.EDIT_REVISION, handover)
+    with transaction.atomic():
+        handover = _lock(handover)
+        revision = Revision.objects.get(pk=revision.pk)
+        _check_editable(handover, revision)
+        contract.clean_terms(terms or {})  # unknown keys and the given values, reported on their field
+        merged = contract.clean_terms({**_terms_of(revision), **(terms or {})})
+        if metrics is not None:
+            claims = contract.clean_metrics(merged["task_type"], list(metrics))
+        else:
+            try:
+                claims = contract.clean_metrics(merged["task_type"], _metrics_of(revision))
+            except ValidationError:
+                raise ValidationError({"task_type": "The claimed metrics do not fit this task type; "
+                                                    "change or remove them first."}) from None
+        changed = [name for name in contract.TERM_FIELDS if getattr(revision, name) != merged[name]]
+        for name, value in merged.items():
+            setattr(revision, name, value)
+        revision.save()
+        if metrics is not None:
+            revision.claimed_metrics.all().delete()
+            ClaimedMetric.objects.bulk_create(ClaimedMetric(revision=revision, **claim) for claim in claims)
+            changed.append("claimed_metrics")
+        Handover.objects.filter(pk=handover.pk).update(updated_at=timezone.now())
+        _audit(actor, "revision.terms_updated", revision, handover, revision=revision.number, fields=changed)
+    return revision
+
+
+# --- artifacts -----------------------------------------------------------------------------------
+
+
+def _hash_file(uploaded_file):
+    """sha256 and size of a file that did not come through the hashing upload
+    handler, read chunk by chunk (never whole into memory)."""
+    digest = hashlib.sha256()
+    size = 0
+    uploaded_file.seek(0)
+    for chunk in uploaded_file.chunks():
+        digest.update(chunk)
+        size += len(chunk)
+    uploaded_file.seek(0)
+    return digest.hexdigest(), size
+
+
+def _delete_file_unless_shared(name, exclude_pk=None):
+    """Delete a stored file after commit unless another artifact (a frozen
+    revision's copy) still points at it."""
+    others = Artifact.objects.filter(file=name)
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
+    if not others.exists():
+        transaction.on_commit(lambda: default_storage.delete(name))
 
 
 def attach_artifact(actor, revision, *, kind, uploaded_file):
-    """Store an uploaded file on a draft revision; replaces the same kind. -> Artifact"""
-    raise NotImplementedError
+    """Store an uploaded file on a draft revision; replaces the same kind. -> Artifact
+
+    A data scientist of the project may call it. The sha256 and size come from
+    ``uploads.HashingUploadHandler`` when the file streamed through it, and
+    are computed by streaming the file otherwise. Empty files and files over
+    ``settings.HANDOFF_MAX_UPLOAD_BYTES`` are refused; nothing is stored."""
+    from .uploads import HashedUploadedFile
+
+    handover = revision.handover
+    require(actor, Action.EDIT_REVISION, handover)
+    if kind not in ArtifactKind.values:
+        raise DomainError(
+            f"{kind!r} is not an artifact kind; choose one of {', '.join(ArtifactKind.values)}.", field="kind"
+        )
+    if uploaded_file is None:
+        raise DomainError("Choose a file to upload.", field="file")
+    # Refuse early (without the lock) so a big file is not stored for nothing;
+    # the same checks are repeated under the lock below.
+    _check_editable(handover, revision)
+    if isinstance(uploaded_file, HashedUploadedFile):
+        sha256, size = uploaded_file.sha256, uploaded_file.size
+    else:
+        sha256, size = _hash_file(uploaded_file)
+    limit = max_upload_bytes()
+    if size > limit:
+        raise FileTooLarge(over_limit_message(limit), field="file")
+    if size == 0:
+        raise DomainError("The file is empty; upload a file with content.", field="file")
+    original_name = sanitize_file_name(uploaded_file.name)
+
+    artifact = Artifact(
+        revision=revision, kind=kind, original_name=original_name, size=size, sha256=sha256,
+        uploaded_by=actor,
+    )
+    # Store first (moving a large temporary file can take a while), then take
+    # the lock only for the rows; a refusal under the lock deletes the file.
+    artifact.file.save(original_name, uploaded_file, save=False)
+    stored_name = artifact.file.name
+    try:
+        with transaction.atomic():
+            handover = _lock(handover)
+            revision = Revision.objects.get(pk=revision.pk)
+            _check_editable(handover, revision)
+            artifact.revision = revision
+            replaced = None
+            if kind != ArtifactKind.OTHER:
+                replaced = Artifact.objects.filter(revision=revision, kind=kind).first()
+                if replaced is not None:
+                    _delete_file_unless_shared(replaced.file.name, exclude_pk=replaced.pk)
+                    replaced.delete()
+            artifact.save()
+            Handover.objects.filter(pk=handover.pk).update(updated_at=timezone.now())
+            _audit(actor, "artifact.replaced" if replaced else "artifact.attached", artifact, handover,
+                   revision=revision.number, kind=kind, sha256=sha256, size=size, name=original_name)
+    except BaseException:
+        default_storage.delete(stored_name)
+        raise
+    return artifact
 
 
 def remove_artifact(actor, artifact):
-    """Delete an artifact from a draft revision."""
-    raise NotImplementedError
+    """Delete an artifact from a draft revision (a data scientist of the project).
+
+    The stored file is deleted after commit unless a frozen revision still
+    points at it."""
+    revision = artifact.revision
+    handover = revision.handover
+    require(actor, Action.EDIT_REVISION, handover)
+    with transaction.atomic():
+        handover = _lock(handover)
+        revision = Revision.objects.get(pk=revision.pk)
+        _check_editable(handover, revision)
+        try:
+            artifact = Artifact.objects.get(pk=artifact.pk, revision=revision)
+        except Artifact.DoesNotExist:
+            raise NotFound("Not found.") from None
+        _delete_file_unless_shared(artifact.file.name, exclude_pk=artifact.pk)
+        _audit(actor, "artifact.removed", artifact, handover, revision=revision.number, kind=artifact.kind,
+               sha256=artifact.sha256, name=artifact.original_name)
+        artifact.delete()
+
+
+# --- the lifecycle -------------------------------------------------------------------------------
+
+
+def missing_for_submission(revision):
+    """What a revision still needs before it can be submitted, as phrases."""
+    missing = []
+    kinds = {a.kind for a in revision.artifacts.all()}
+    names = {ArtifactKind.MODEL: "the model file", ArtifactKind.PREDICTIONS: "the predictions file",
+             ArtifactKind.LABELS: "the labels file"}
+    missing += [names[kind] for kind in REQUIRED_ARTIFACTS if kind not in kinds]
+    if not revision.task_type:
+        missing.append("a task type")
+    if not revision.framework:
+        missing.append("a framework")
+    if not revision.claimed_metrics.exists():
+        missing.append("at least one claimed metric")
+    return missing
 
 
 def submit_revision(actor, revision):
-    """draft -> validating; freezes the revision and queues validation. -> Revision"""
-    raise NotImplementedError
+    """draft -> validating; freezes the revision and queues validation. -> Revision
+
+    A data scientist of the project may call it. The revision needs the model,
+    predictions and labels artifacts, a task type, a framework and at least one
+    claimed metric. Validation is enqueued after commit
+    (``tasks.validate_revision``)."""
+    from .tasks import validate_revision
+
+    handover = revision.handover
+    require(actor, Action.SUBMIT_REVISION, handover)
+    with transaction.atomic():
+        handover = _lock(handover)
+        revision = Revision.objects.get(pk=revision.pk)
+        if revision.submitted_at is not None:
+            raise Conflict(f"Revision {revision.number} has already been submitted.")
+        _check_current(handover, revision)
+        target = _check_transition(handover, "submit")
+        missing = missing_for_submission(revision)
+        if missing:
+            raise DomainError("Before submitting, add " + _join(missing) + ".")
+        # Terms were validated on the way in; check again so a contract can
+        # never be frozen in an invalid state.
+        contract.clean_terms(_terms_of(revision))
+        contract.clean_metrics(revision.task_type, _metrics_of(revision))
+        revision.submitted_at = timezone.now()
+        revision.submitted_by = actor
+        revision.save(update_fields=["submitted_at", "submitted_by"])
+        handover.state = target
+        handover.awaiting_review_since = None
+        handover.save(update_fields=["state", "awaiting_review_since", "updated_at"])
+        _audit(actor, "handover.submitted", handover, handover, revision=revision.number)
+        validate_revision.delay_on_commit(revision.pk)
+    return revision
 
 
 def record_validation_outcome(revision, *, passed):
-    """validating -> awaiting_review | validation_failed. Called by the validation task."""
-    raise NotImplementedError
+    """validating -> awaiting_review | validation_failed. Called by the validation task.
+
+    Idempotent: when the handover has already left ``validating`` for this
+    revision (a redelivered task), nothing changes. -> Revision"""
+    with transaction.atomic():
+        handover = _lock(revision.handover)
+        latest = current_revision(handover)
+        if handover.state != S.VALIDATING or latest is None or latest.pk != revision.pk:
+            log.info("validation outcome for %s ignored: handover is %s", revision, handover.state)
+            return revision
+        target = _check_transition(handover, "pass_validation" if passed else "fail_validation")
+        handover.state = target
+        handover.awaiting_review_since = timezone.now() if passed else None
+        handover.save(update_fields=["state", "awaiting_review_since", "updated_at"])
+        _audit(None, "handover.validation_passed" if passed else "handover.validation_failed", handover,
+               handover, revision=revision.number)
+    return revision
+
+
+def _decide(actor, revision, transition, decision, comment):
+    handover = revision.handover
+    require(actor, Action.REVIEW_REVISION, handover)
+    with transaction.atomic():
+        handover = _lock(handover)
+        revision = Revision.objects.get(pk=revision.pk)
+        target = _check_transition(handover, transition)
+        _check_current(handover, revision)
+        if Review.objects.filter(revision=revision).exists():
+            raise Conflict(f"Revision {revision.number} has already been reviewed.")
+        hashes = {}
+        if decision == ReviewDecision.ACCEPT:
+            for artifact in revision.artifacts.order_by("kind", "original_name"):
+                hashes[contract.artifact_key(artifact)] = artifact.sha256
+        try:
+            with transaction.atomic():
+                review = Review.objects.create(revision=revision, reviewer=actor, decision=decision,
+                                               comment=comment, artifact_hashes=hashes)
+        except IntegrityError:
+            raise Conflict(f"Revision {revision.number} has already been reviewed.") from None
+        handover.state = target
+        handover.reviewer = actor
+        handover.save(update_fields=["state", "reviewer", "updated_at"])
+        verb = "handover.accepted" if decision == ReviewDecision.ACCEPT else "handover.changes_requested"
+        _audit(actor, verb, handover, handover, revision=revision.number, review=review.pk,
+               artifact_hashes=hashes)
+    return review
 
 
 def accept_revision(actor, revision, *, comment=""):
-    """awaiting_review -> accepted; stores the signed record. -> Review"""
-    raise NotImplementedError
+    """awaiting_review -> accepted; stores the signed record. -> Review
+
+    An ML engineer of the project may call it. The Review holds the reviewer,
+    the time and every artifact's sha256 (``artifact_hashes``). Of two
+    engineers deciding at once, one wins and the other gets ``Conflict``."""
+    return _decide(actor, revision, "accept", ReviewDecision.ACCEPT, (comment or "").strip())
 
 
 def request_changes(actor, revision, *, comment):
-    """awaiting_review -> changes_requested; comment required. -> Review"""
-    raise NotImplementedError
+    """awaiting_review -> changes_requested; comment required. -> Review
+
+    An ML engineer of the project may call it."""
+    comment = (comment or "").strip()
+    if not comment:
+        raise DomainError("Say what should change: a comment is required.", field="comment")
+    return _decide(actor, revision, "request_changes", ReviewDecision.REQUEST_CHANGES, comment)
 
 
 def revise_handover(actor, handover):
-    """validation_failed | changes_requested -> draft with revision n+1 copied from n. -> Revision"""
-    raise NotImplementedError
+    """validation_failed | changes_requested -> draft with revision n+1 copied from n. -> Revision
+
+    A data scientist of the project may call it. Terms, claimed metrics and
+    artifacts are copied; the artifact rows point at the same stored files
+    (files are immutable), and replacing one on the new draft never deletes a
+    file a frozen revision still holds."""
+    require(actor, Action.REVISE_HANDOVER, handover)
+    with transaction.atomic():
+        handover = _lock(handover)
+        target = _check_transition(handover, "revise")
+        last = current_revision(handover)
+        revision = Revision.objects.create(
+            handover=handover, number=last.number + 1, created_by=actor, **_terms_of(last)
+        )
+        ClaimedMetric.objects.bulk_create(
+            ClaimedMetric(revision=revision, **claim) for claim in _metrics_of(last)
+        )
+        Artifact.objects.bulk_create(
+            Artifact(revision=revision, kind=a.kind, file=a.file.name, original_name=a.original_name,
+                     size=a.size, sha256=a.sha256, uploaded_by_id=a.uploaded_by_id)
+            for a in last.artifacts.all()
+        )
+        handover.state = target
+        handover.awaiting_review_since = None
+        handover.save(update_fields=["state", "awaiting_review_since", "updated_at"])
+        _audit(actor, "handover.revised", handover, handover, revision=revision.number)
+    return revision
 
 
 def add_comment(actor, handover, *, body):
-    """Anyone who may comment on the project adds a comment. -> Comment"""
-    raise NotImplementedError
+    """Anyone who may comment on the project adds a comment. -> Comment
+
+    The comment is attached to the handover's current revision."""
+    require(actor, Action.COMMENT, handover)
+    body = (body or "").strip()
+    if not body:
+        raise DomainError("Write something to comment.", field="body")
+    if len(body) > 20000:
+        raise DomainError("The comment is too long (at most 20000 characters).", field="body")
+    with transaction.atomic():
+        comment = Comment.objects.create(
+            handover=handover, revision=current_revision(handover), author=actor, body=body
+        )
+        _audit(actor, "handover.commented", comment, handover, comment=comment.pk)
+    return comment
+
+
+def _join(items):
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]

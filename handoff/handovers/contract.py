@@ -1,0 +1,296 @@
+"""Contract terms: the one place that decides what a valid contract is.
+
+Forms, the API and the services call ``clean_terms`` and ``clean_metrics``;
+the services call them on every write, so no path can store nonsense.
+Both raise ``django.core.exceptions.ValidationError`` with a message on the
+field (``{"latency_p95_ms": ["..."]}``); claimed-metric errors sit on
+``metrics`` and name the metric, with ``params`` {"index", "field"} for a
+formset that wants to put the message on the row.
+"""
+
+import math
+
+from django.core.exceptions import ValidationError
+
+from .models import (
+    LOWER_IS_BETTER,
+    METRICS_FOR_TASK,
+    UNIT_INTERVAL_METRICS,
+    Framework,
+    Metric,
+    TaskType,
+)
+
+DEFAULT_TOLERANCE = 0.005
+
+# Every contract term a revision holds, in the order pages show them.
+TERM_FIELDS = (
+    "task_type",
+    "framework",
+    "framework_version",
+    "latency_p95_ms",
+    "latency_batch_size",
+    "peak_memory_mb",
+    "parameter_count",
+    "validation_description",
+    "validation_row_count",
+    "fairness_slice_column",
+    "fairness_max_gap",
+    "intended_use",
+    "limitations",
+    "metric_tolerance",
+)
+TERM_LABELS = {
+    "task_type": "Task type",
+    "framework": "Framework",
+    "framework_version": "Framework version",
+    "latency_p95_ms": "p95 latency budget (ms)",
+    "latency_batch_size": "Latency batch size",
+    "peak_memory_mb": "Peak memory budget (MB)",
+    "parameter_count": "Parameter count",
+    "validation_description": "Validation set",
+    "validation_row_count": "Validation rows",
+    "fairness_slice_column": "Fairness slice column",
+    "fairness_max_gap": "Largest allowed gap between slices",
+    "intended_use": "Intended use",
+    "limitations": "Limitations",
+    "metric_tolerance": "Metric tolerance",
+}
+METRIC_FIELDS = ("metric", "claimed_value", "minimum", "maximum")
+
+_TEXT_LIMITS = {
+    "framework_version": 32,
+    "fairness_slice_column": 64,
+    "validation_description": 5000,
+    "intended_use": 20000,
+    "limitations": 20000,
+}
+# Contract terms that may be left empty (None) while the revision is a draft.
+_OPTIONAL_NUMBERS = {"latency_p95_ms", "peak_memory_mb", "parameter_count", "validation_row_count",
+                     "fairness_max_gap"}
+
+
+def _is_blank(value):
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def _number(value, label):
+    """A finite float from a number or a numeric string, else a message."""
+    if isinstance(value, bool):
+        raise ValueError(f"{label} must be a number.")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{label} must be a number.") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{label} must be a finite number.")
+    return number
+
+
+def _whole(value, label):
+    number = _number(value, label)
+    if not number.is_integer():
+        raise ValueError(f"{label} must be a whole number.")
+    return int(number)
+
+
+def _choice(value, choices, label):
+    value = str(value).strip()
+    if value not in choices.values:
+        options = ", ".join(str(c.label) for c in choices)
+        raise ValueError(f"{value!r} is not a {label.lower()} Handoff knows; choose one of {options}.")
+    return value
+
+
+def _clean_term(name, value):
+    label = TERM_LABELS[name]
+    if name == "task_type":
+        return "" if _is_blank(value) else _choice(value, TaskType, label)
+    if name == "framework":
+        return "" if _is_blank(value) else _choice(value, Framework, label)
+    if name in _TEXT_LIMITS:
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            raise ValueError(f"{label} must be text.")
+        value = value.strip()
+        if len(value) > _TEXT_LIMITS[name]:
+            raise ValueError(f"{label} is too long ({len(value)} characters; at most {_TEXT_LIMITS[name]}).")
+        return value
+    if name == "metric_tolerance":
+        if _is_blank(value):
+            return DEFAULT_TOLERANCE
+        number = _number(value, label)
+        if number < 0:
+            raise ValueError(f"{label} cannot be negative (got {number:g}).")
+        if number >= 1:
+            raise ValueError(f"{label} is an absolute difference between metric values; {number:g} "
+                             "would accept anything. Use a small value such as 0.005.")
+        return number
+    if name == "latency_batch_size":
+        if _is_blank(value):
+            return 1
+        number = _whole(value, label)
+        if number < 1:
+            raise ValueError(f"{label} must be at least 1 (got {number}).")
+        return number
+    if _is_blank(value):
+        return None
+    if name in {"latency_p95_ms", "peak_memory_mb"}:
+        number = _number(value, label)
+        if number <= 0:
+            raise ValueError(f"{label} must be greater than 0 (got {number:g}).")
+        return number
+    if name in {"parameter_count", "validation_row_count"}:
+        number = _whole(value, label)
+        if number < 1:
+            raise ValueError(f"{label} must be at least 1 (got {number}).")
+        if name == "validation_row_count" and number > 2**31 - 1:
+            raise ValueError(f"{label} is too large (got {number}).")
+        if number > 2**63 - 1:
+            raise ValueError(f"{label} is too large (got {number}).")
+        return number
+    if name == "fairness_max_gap":
+        number = _number(value, label)
+        if number < 0:
+            raise ValueError(f"{label} cannot be negative (got {number:g}).")
+        return number
+    raise AssertionError(name)  # pragma: no cover - every field is handled above
+
+
+def clean_terms(terms):
+    """Validate and normalise contract terms -> dict of Revision field values.
+
+    Only the keys present are cleaned (so a partial update passes the merged
+    terms); unknown keys are refused. Raises ValidationError({field: message})."""
+    errors = {}
+    cleaned = {}
+    for name, value in (terms or {}).items():
+        if name not in TERM_LABELS:
+            errors[name] = f"{name!r} is not a contract term."
+            continue
+        try:
+            cleaned[name] = _clean_term(name, value)
+        except ValueError as exc:
+            errors[name] = str(exc)
+    column = cleaned.get("fairness_slice_column")
+    gap = cleaned.get("fairness_max_gap")
+    if "fairness_slice_column" not in errors and "fairness_max_gap" not in errors:
+        if gap is not None and "fairness_slice_column" in cleaned and not column:
+            errors["fairness_slice_column"] = (
+                "Name the slice column in the labels file that the gap applies to."
+            )
+        if column and "fairness_max_gap" in cleaned and gap is None:
+            errors["fairness_max_gap"] = f"Give the largest allowed gap between the slices of {column!r}."
+        if gap is not None and gap > 1 and cleaned.get("task_type") in {TaskType.BINARY, TaskType.MULTICLASS}:
+            errors["fairness_max_gap"] = (
+                f"A gap of {gap:g} between classification metrics (which lie between 0 and 1) checks nothing."
+            )
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _metric_bounds_message(metric, value, what):
+    label = Metric(metric).label
+    if metric in UNIT_INTERVAL_METRICS and not 0 <= value <= 1:
+        return f"{label}: {what} {value:g} is impossible; {label} lies between 0 and 1."
+    if metric == Metric.R2 and value > 1:
+        return f"{label}: {what} {value:g} is impossible; R² is at most 1."
+    if metric in LOWER_IS_BETTER and value < 0:
+        return f"{label}: {what} {value:g} is impossible; {label} cannot be negative."
+    return None
+
+
+def clean_metric(task_type, row):
+    """One claimed metric -> dict(metric, claimed_value, minimum, maximum).
+
+    Raises ValidationError({field: message}) for the row's own fields."""
+    unknown = set(row) - set(METRIC_FIELDS) - {"id"}
+    if unknown:
+        names = ", ".join(sorted(unknown))
+        raise ValidationError({"metric": f"Unknown field(s) on a claimed metric: {names}."})
+    metric = row.get("metric")
+    if _is_blank(metric):
+        raise ValidationError({"metric": "Choose a metric."})
+    metric = str(metric).strip()
+    if metric not in Metric.values:
+        raise ValidationError({"metric": f"{metric!r} is not a metric Handoff knows; choose one of "
+                                         f"{', '.join(str(m.label) for m in Metric)}."})
+    label = Metric(metric).label
+    if _is_blank(task_type):
+        raise ValidationError({"metric": f"{label}: choose a task type before claiming metrics."})
+    allowed = METRICS_FOR_TASK[TaskType(task_type)]
+    if metric not in allowed:
+        options = ", ".join(str(m.label) for m in Metric if m in allowed)
+        raise ValidationError({"metric": f"{label} does not fit a {TaskType(task_type).label.lower()} task; "
+                                         f"claim one of {options}."})
+    cleaned = {"metric": metric}
+    for field, what in (("claimed_value", "claimed value"), ("minimum", "minimum"), ("maximum", "maximum")):
+        value = row.get(field)
+        if _is_blank(value):
+            if field == "claimed_value":
+                raise ValidationError({field: f"{label}: give the claimed value."})
+            cleaned[field] = None
+            continue
+        try:
+            number = _number(value, f"{label}: the {what}")
+        except ValueError as exc:
+            raise ValidationError({field: str(exc)}) from None
+        message = _metric_bounds_message(metric, number, what)
+        if message:
+            raise ValidationError({field: message})
+        cleaned[field] = number
+    low, high, claimed = cleaned["minimum"], cleaned["maximum"], cleaned["claimed_value"]
+    if low is not None and high is not None and low > high:
+        raise ValidationError({"minimum": f"{label}: the minimum {low:g} is above the maximum {high:g}."})
+    if low is not None and claimed < low:
+        raise ValidationError({"minimum": f"{label}: the claimed value {claimed:g} is below its own minimum "
+                                          f"{low:g}."})
+    if high is not None and claimed > high:
+        raise ValidationError({"maximum": f"{label}: the claimed value {claimed:g} is above its own maximum "
+                                          f"{high:g}."})
+    return cleaned
+
+
+def artifact_key(artifact):
+    """How an artifact is named in the signed record (``Review.artifact_hashes``)
+    and in revision diffs: its kind, or ``other:<name>`` for the kind that may repeat."""
+    return artifact.kind if artifact.kind != "other" else f"other:{artifact.original_name}"
+
+
+def clean_metrics(task_type, metrics):
+    """Claimed metrics -> list of cleaned dicts, one per metric, in the given order.
+
+    Raises ValidationError({"metrics": [messages]}); each message names the
+    metric and carries params {"index": i, "field": name}."""
+    errors = []
+    cleaned = []
+    seen = set()
+    if metrics is None:
+        return []
+    if not isinstance(metrics, list | tuple):
+        raise ValidationError({"metrics": "Claimed metrics must be a list."})
+    for index, row in enumerate(metrics):
+        if not isinstance(row, dict):
+            errors.append(ValidationError("Each claimed metric must be an object.", code="invalid",
+                                          params={"index": index, "field": "metric"}))
+            continue
+        try:
+            clean = clean_metric(task_type, row)
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                for message in messages:
+                    errors.append(ValidationError(message.replace("%", "%%"), code="invalid",
+                                                  params={"index": index, "field": field}))
+            continue
+        if clean["metric"] in seen:
+            errors.append(ValidationError(
+                f"{Metric(clean['metric']).label} is claimed twice; keep one claim per metric.",
+                code="duplicate", params={"index": index, "field": "metric"}))
+            continue
+        seen.add(clean["metric"])
+        cleaned.append(clean)
+    if errors:
+        raise ValidationError({"metrics": errors})
+    return cleaned

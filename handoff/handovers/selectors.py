@@ -1,0 +1,179 @@
+"""Read queries for handover pages, the API and dashboards.
+
+Every queryset is scoped with ``access.scope``: nothing outside the user's
+projects is ever returned.
+"""
+
+from typing import NamedTuple
+
+from django.db.models import Max, Prefetch
+
+from handoff.access import scope
+from handoff.core.errors import NotFound
+from handoff.teams.models import Role
+
+from .contract import TERM_FIELDS, TERM_LABELS, artifact_key
+from .models import (
+    Artifact,
+    ArtifactKind,
+    ClaimedMetric,
+    Comment,
+    Handover,
+    HandoverState,
+    Metric,
+    Model,
+    Review,
+    Revision,
+)
+
+
+def visible_models(user):
+    """Registered models in the user's projects."""
+    return scope(Model.objects.select_related("project", "owner"), user)
+
+
+def visible_handovers(user):
+    """Handovers in the user's projects, with what a list row shows."""
+    return scope(
+        Handover.objects.select_related("model", "project", "owner", "reviewer").annotate(
+            current_revision_number=Max("revisions__number")
+        ),
+        user,
+    )
+
+
+def visible_artifacts(user):
+    """Artifacts of handovers in the user's projects."""
+    return scope(
+        Artifact.objects.select_related("revision__handover__project", "uploaded_by"),
+        user,
+        project_field="revision__handover__project",
+    )
+
+
+def _revisions_with_detail():
+    return Revision.objects.select_related("created_by", "submitted_by").prefetch_related(
+        Prefetch("claimed_metrics", queryset=ClaimedMetric.objects.order_by("metric")),
+        Prefetch("artifacts", queryset=Artifact.objects.select_related("uploaded_by")),
+        Prefetch("reviews", queryset=Review.objects.select_related("reviewer")),
+    )
+
+
+def revisions_prefetch():
+    """Revisions with their claims, artifacts and reviews in four queries."""
+    return Prefetch("revisions", queryset=_revisions_with_detail().order_by("number"))
+
+
+def revision_detail(handover, number):
+    """Revision ``number`` of a handover already found in the user's scope,
+    with claims, artifacts and reviews; NotFound otherwise."""
+    revision = _revisions_with_detail().filter(handover=handover, number=number).first()
+    if revision is None:
+        raise NotFound("Not found.")
+    revision.handover = handover
+    return revision
+
+
+def handovers_with_detail(user):
+    """``visible_handovers`` with revisions and comments prefetched (API detail)."""
+    return visible_handovers(user).prefetch_related(
+        revisions_prefetch(),
+        Prefetch("comments", queryset=Comment.objects.select_related("author", "revision")),
+    )
+
+
+def handover_detail(user, pk):
+    """One handover the user may see, with everything its page shows; NotFound otherwise.
+
+    Revisions are in ``handover.revisions.all()`` (oldest first), each with
+    ``claimed_metrics``, ``artifacts`` and ``reviews``; ``handover.comments.all()``."""
+    try:
+        return handovers_with_detail(user).get(pk=pk)
+    except (Handover.DoesNotExist, ValueError, TypeError):
+        raise NotFound("Not found.") from None
+
+
+def review_queue(user):
+    """Handovers awaiting review in projects where ``user`` is an ML engineer, oldest first."""
+    return (
+        visible_handovers(user)
+        .filter(
+            state=HandoverState.AWAITING_REVIEW,
+            project__role_assignments__user=user,
+            project__role_assignments__role=Role.ML_ENGINEER,
+        )
+        .order_by("awaiting_review_since", "id")
+    )
+
+
+def my_handovers(user):
+    """Handovers the user owns (filed), most recently changed first."""
+    return visible_handovers(user).filter(owner=user).order_by("-updated_at", "-id")
+
+
+class DiffRow(NamedTuple):
+    field: str  # "latency_p95_ms", "metric:f1:claimed_value", "artifact:model"
+    label: str
+    old: str
+    new: str
+
+
+def _display(revision, name):
+    value = getattr(revision, name)
+    if name in {"task_type", "framework"}:
+        return getattr(revision, f"get_{name}_display")() if value else ""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _number(value):
+    return "" if value is None else f"{value:g}"
+
+
+def _artifact_label(key):
+    if key.startswith("other:"):
+        return f"Other file {key.split(':', 1)[1]}"
+    return f"{ArtifactKind(key).label} file"
+
+
+def revision_diff(old, new):
+    """What changed from revision ``old`` to ``new``: a list of DiffRow
+    (field, label, old, new) over contract terms, claimed metrics and artifact
+    hashes, in page order. ``old`` may be None (everything is new)."""
+    rows = []
+    for name in TERM_FIELDS:
+        before = _display(old, name) if old is not None else ""
+        after = _display(new, name)
+        if before != after:
+            rows.append(DiffRow(name, TERM_LABELS[name], before, after))
+
+    def claims(revision):
+        return {c.metric: c for c in revision.claimed_metrics.all()} if revision is not None else {}
+
+    old_claims, new_claims = claims(old), claims(new)
+    for metric in Metric:
+        a, b = old_claims.get(metric.value), new_claims.get(metric.value)
+        if a is None and b is None:
+            continue
+        for field, what in (("claimed_value", "claimed"), ("minimum", "minimum"), ("maximum", "maximum")):
+            before = _number(getattr(a, field)) if a else ""
+            after = _number(getattr(b, field)) if b else ""
+            if before != after:
+                rows.append(
+                    DiffRow(f"metric:{metric.value}:{field}", f"{metric.label} {what}", before, after)
+                )
+
+    def artifacts(revision):
+        return {artifact_key(a): a for a in revision.artifacts.all()} if revision is not None else {}
+
+    old_files, new_files = artifacts(old), artifacts(new)
+    for key in sorted(set(old_files) | set(new_files)):
+        a, b = old_files.get(key), new_files.get(key)
+        before = f"{a.original_name} (sha256 {a.sha256})" if a else ""
+        after = f"{b.original_name} (sha256 {b.sha256})" if b else ""
+        if (a.sha256 if a else None) != (b.sha256 if b else None) or before != after:
+            rows.append(DiffRow(f"artifact:{key}", _artifact_label(key), before, after))
+    return rows
