@@ -6,4 +6,9 @@ app_name = "teams"
 urlpatterns = [
     path("teams/<slug:slug>/", views.team_detail, name="team"),
     path("projects/<slug:slug>/", views.project_detail, name="project"),
+    path("projects/<slug:slug>/members/", views.add_member, name="add_member"),
+    path("projects/<slug:slug>/members/<int:assignment_id>/", views.change_member_role, name="change_role"),
+    path(
+        "projects/<slug:slug>/members/<int:assignment_id>/remove/", views.remove_member, name="remove_member"
+    ),
 ]

@@ -1,0 +1,17 @@
+from django.core.management.base import BaseCommand
+
+from handoff.teams.demo import PASSWORD, seed_demo
+
+
+class Command(BaseCommand):
+    help = "Create the demo teams, projects and accounts (safe to run again; resets the demo passwords)."
+
+    def handle(self, *args, **options):
+        demo = seed_demo()
+        self.stdout.write(self.style.SUCCESS(
+            f"Demo ready: {len(demo.teams)} teams, {len(demo.projects)} projects, {len(demo.users)} accounts."
+        ))
+        width = max(len(username) for username, _ in demo.accounts())
+        for username, what in demo.accounts():
+            self.stdout.write(f"  {username.ljust(width)}  {what}")
+        self.stdout.write(f"Every demo account's password is: {PASSWORD}")
