@@ -1,22 +1,364 @@
+"""Handover pages: thin views that parse input, call one service or selector, render.
+
+Every view that takes a handover id looks it up through the viewer's scope
+first, so someone who cannot see the project gets a 404 before anything in
+the request is looked at. A ``DomainError`` that escapes a view becomes a
+message on the page the user came from (``handoff.core.middleware``).
+"""
+
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from handoff import access
+from handoff.access import Action
+from handoff.core.errors import DomainError, Forbidden, NotFound
+
+from . import selectors, services
+from .contract import TERM_FIELDS, TERM_LABELS
+from .forms import (
+    ArtifactUploadForm,
+    CommentForm,
+    NewHandoverForm,
+    ReviewForm,
+    TermsForm,
+    add_service_error,
+    check_contract,
+    metric_formset,
+)
+from .models import ArtifactKind, HandoverState
+from .uploads import upload_error
+
+PAGE_SIZE = 25
+REVISABLE_STATES = (HandoverState.CHANGES_REQUESTED, HandoverState.VALIDATION_FAILED)
+
+
+# --- lookups -------------------------------------------------------------------
+
+
+def _handover(user, pk):
+    """The handover if ``user`` may see it, else NotFound (a 404)."""
+    return selectors.handover_detail(user, pk)
+
+
+def _current_revision(handover):
+    revisions = list(handover.revisions.all())
+    if not revisions:
+        raise NotFound("This handover has no revision.")
+    return max(revisions, key=lambda r: r.number)
+
+
+def _selected_revision(handover, number):
+    revisions = sorted(handover.revisions.all(), key=lambda r: r.number)
+    if number:
+        for revision in revisions:
+            if str(revision.number) == str(number):
+                return revision
+    return revisions[-1]
+
+
+def _may(user, handover, revision):
+    """The actions this viewer may take on this handover now: the page shows these and only these."""
+    current = _current_revision(handover)
+    actions = access.allowed_actions(user, handover)
+    is_current_draft = (
+        revision.pk == current.pk and not revision.is_frozen and handover.state == HandoverState.DRAFT
+    )
+    return {
+        "edit": is_current_draft and Action.EDIT_REVISION in actions,
+        "submit": is_current_draft and Action.SUBMIT_REVISION in actions,
+        "review": handover.state == HandoverState.AWAITING_REVIEW and Action.REVIEW_REVISION in actions,
+        "revise": handover.state in REVISABLE_STATES and Action.REVISE_HANDOVER in actions,
+        "comment": Action.COMMENT in actions,
+    }
+
+
+def _term_rows(revision):
+    """(label, shown value) of every term but the Markdown ones, which the page renders apart."""
+    rows = []
+    for name in TERM_FIELDS:
+        if name in ("intended_use", "limitations"):
+            continue
+        display = getattr(revision, f"get_{name}_display", None)
+        value = display() if display and getattr(revision, name) else getattr(revision, name)
+        rows.append((TERM_LABELS[name], value))
+    return rows
+
+
+def _is_async(request):
+    if getattr(request, "htmx", False):
+        return True
+    return request.headers.get("x-requested-with") == "XMLHttpRequest"
+
+
+def _paginate(request, queryset):
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+# --- lists ---------------------------------------------------------------------
 
 
 @login_required
-def new_handover(request):
-    return HttpResponse("coming soon")
-
-
-@login_required
+@require_GET
 def my_handovers(request):
-    return HttpResponse("coming soon")
+    """Handovers I own, newest first."""
+    page = _paginate(request, selectors.my_handovers(request.user))
+    return render(request, "handovers/mine.html", {"page_obj": page})
 
 
 @login_required
+@require_GET
 def review_queue(request):
-    return HttpResponse("coming soon")
+    """Handovers awaiting review where I am an ML engineer, oldest first."""
+    page = _paginate(request, selectors.review_queue(request.user))
+    return render(request, "handovers/review_queue.html", {"page_obj": page})
+
+
+# --- filing and editing -----------------------------------------------------------
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
+def new_handover(request):
+    """File a handover: a model (existing or new), a version and revision 1's terms, saved as a draft."""
+    form = NewHandoverForm(request.POST or None, user=request.user)
+    formset = metric_formset(request.POST or None)
+    if request.method == "POST" and form.is_valid() and formset.is_valid() and check_contract(form, formset):
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                model = data["model"] or services.create_model(
+                    request.user, data["project"], name=data["new_model_name"]
+                )
+                handover = services.create_handover(
+                    request.user, model, version_label=data["version_label"],
+                    terms=form.terms(), metrics=formset.claims(),
+                )
+        except (ValidationError, DomainError) as error:
+            if isinstance(error, NotFound | Forbidden):
+                raise
+            add_service_error(form, error, formset)
+        else:
+            messages.success(request, f"Saved {handover} as a draft. Upload the artifacts, then submit.")
+            return redirect(handover)
+    return render(request, "handovers/new.html", {
+        "form": form, "formset": formset, "can_file": form.fields["project"].queryset.exists(),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit_terms(request, pk):
+    """Change the terms of the current draft revision."""
+    handover = _handover(request.user, pk)
+    revision = _current_revision(handover)
+    if not _may(request.user, handover, revision)["edit"]:
+        access.require(request.user, Action.EDIT_REVISION, handover)  # 403 for a role that may not edit
+        messages.error(request, f"Revision {revision.number} is submitted and can no longer be changed.")
+        return redirect(handover)
+    form = TermsForm(request.POST or None, initial=TermsForm.initial_from(revision))
+    formset = metric_formset(request.POST or None, revision=revision)
+    if request.method == "POST" and form.is_valid() and formset.is_valid() and check_contract(form, formset):
+        try:
+            services.update_terms(request.user, revision, terms=form.terms(), metrics=formset.claims())
+        except (ValidationError, DomainError) as error:
+            if isinstance(error, NotFound | Forbidden):
+                raise
+            add_service_error(form, error, formset)
+        else:
+            messages.success(request, f"Saved the terms of revision {revision.number}.")
+            return redirect(handover)
+    return render(request, "handovers/edit.html", {
+        "handover": handover, "revision": revision, "form": form, "formset": formset,
+    })
+
+
+@login_required
+@require_POST
+def upload_artifact(request, pk):
+    """Store one file on the current draft revision.
+
+    Answers an htmx/XHR upload with the artifact's table row (or a 4xx with
+    the message), and a plain form post with a redirect to the handover."""
+    handover = _handover(request.user, pk)
+    revision = _current_revision(handover)
+    form = ArtifactUploadForm(request.POST, request.FILES)
+    error, status = None, 400
+    if not form.is_valid():
+        # The upload handler drops a file over the limit as it arrives and says why.
+        error = upload_error(request, "file") or (
+            f"Choose a file to upload (at most {filesizeformat(settings.HANDOFF_MAX_UPLOAD_BYTES)})."
+            if "file" in form.errors else "Choose what kind of artifact this file is."
+        )
+    else:
+        data = form.cleaned_data
+        try:
+            artifact = services.attach_artifact(
+                request.user, revision, kind=data["kind"], uploaded_file=data["file"]
+            )
+        except (ValidationError, DomainError) as exc:
+            if isinstance(exc, NotFound | Forbidden):
+                raise
+            error = " ".join(exc.messages) if isinstance(exc, ValidationError) else exc.message
+            status = getattr(exc, "status_code", 400)
+    if _is_async(request):
+        if error:
+            return HttpResponse(error, status=status, content_type="text/plain; charset=utf-8")
+        return render(request, "handovers/_artifact_row.html", {"artifact": artifact, "may": {"edit": True}})
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, f"Stored {artifact.original_name} (sha256 {artifact.sha256}).")
+    return redirect(handover)
+
+
+@login_required
+@require_POST
+def remove_artifact(request, pk, artifact_pk):
+    handover = _handover(request.user, pk)
+    revision = _current_revision(handover)
+    artifact = revision.artifacts.filter(pk=artifact_pk).first()
+    if artifact is None:
+        raise NotFound("Not found.")
+    services.remove_artifact(request.user, artifact)
+    messages.success(request, f"Removed {artifact.original_name}.")
+    return redirect(handover)
+
+
+# --- the handover page and its actions --------------------------------------------
+
+
+@login_required
+@require_GET
 def handover_detail(request, pk):
-    return HttpResponse("coming soon")
+    handover = _handover(request.user, pk)
+    revision = _selected_revision(handover, request.GET.get("revision"))
+    may = _may(request.user, handover, revision)
+    revisions = sorted(handover.revisions.all(), key=lambda r: r.number)
+    artifacts = list(revision.artifacts.all())
+    by_kind = {a.kind: a for a in artifacts if a.kind != ArtifactKind.OTHER}
+    upload_kinds = [(value, label, by_kind.get(value)) for value, label in ArtifactKind.choices]
+    return render(request, "handovers/detail.html", {
+        "handover": handover,
+        "revision": revision,
+        "current": _current_revision(handover),
+        "revisions": revisions,
+        "terms": _term_rows(revision),
+        "claims": list(revision.claimed_metrics.all()),
+        "artifacts": artifacts,
+        "upload_kinds": upload_kinds,
+        "max_upload": settings.HANDOFF_MAX_UPLOAD_BYTES,
+        "reviews": [review for r in revisions for review in r.reviews.all()],
+        "comments": handover.comments.select_related("author").all(),
+        "may": may,
+        "comment_form": CommentForm(),
+        "review_form": ReviewForm(),
+    })
+
+
+@login_required
+@require_GET
+def handover_state(request, pk):
+    """The state partial that the page polls while validation runs; a changed
+    state reloads the page so its actions follow."""
+    handover = _handover(request.user, pk)
+    response = render(request, "handovers/_state.html", {"handover": handover})
+    was = request.GET.get("was")
+    if was and was != handover.state:
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@login_required
+@require_POST
+def submit(request, pk):
+    handover = _handover(request.user, pk)
+    services.submit_revision(request.user, _current_revision(handover))
+    handover.refresh_from_db()
+    if handover.state == HandoverState.VALIDATING:
+        messages.success(request, "Submitted. Validation is running: the results appear here.")
+    else:
+        messages.success(request, f"Submitted. {handover.get_state_display()}.")
+    return redirect(handover)
+
+
+@login_required
+@require_POST
+def accept(request, pk):
+    handover = _handover(request.user, pk)
+    form = ReviewForm(request.POST)
+    form.is_valid()
+    services.accept_revision(
+        request.user, _current_revision(handover), comment=form.cleaned_data.get("comment", "")
+    )
+    messages.success(request, f"Accepted {handover}. The signed contract is recorded below.")
+    return redirect(handover)
+
+
+@login_required
+@require_POST
+def request_changes(request, pk):
+    handover = _handover(request.user, pk)
+    form = ReviewForm(request.POST)
+    comment = form.cleaned_data.get("comment", "").strip() if form.is_valid() else ""
+    if not comment:
+        access.require(request.user, Action.REVIEW_REVISION, handover)
+        messages.error(request, "Say what needs to change: a comment is required to request changes.")
+        return redirect(handover)
+    services.request_changes(request.user, _current_revision(handover), comment=comment)
+    messages.success(request, "Changes requested. The owner has been told.")
+    return redirect(handover)
+
+
+@login_required
+@require_POST
+def revise(request, pk):
+    handover = _handover(request.user, pk)
+    revision = services.revise_handover(request.user, handover)
+    messages.success(request, f"Started revision {revision.number} as a draft, copied from the last one.")
+    return redirect(handover)
+
+
+@login_required
+@require_POST
+def add_comment(request, pk):
+    handover = _handover(request.user, pk)
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        access.require(request.user, Action.COMMENT, handover)
+        messages.error(request, "Write something to comment.")
+        return redirect(handover)
+    services.add_comment(request.user, handover, body=form.cleaned_data["body"])
+    messages.success(request, "Comment added.")
+    return redirect(f"{reverse('handovers:detail', args=[handover.pk])}#comments")
+
+
+@login_required
+@require_GET
+def revision_diff(request, pk):
+    """What changed between two revisions: terms, claimed metrics and artifact hashes."""
+    handover = _handover(request.user, pk)
+    revisions = sorted(handover.revisions.all(), key=lambda r: r.number)
+    numbers = {str(r.number): r for r in revisions}
+    default_old = revisions[-2] if len(revisions) > 1 else revisions[-1]
+    old = numbers.get(request.GET.get("from", ""), default_old)
+    new = numbers.get(request.GET.get("to", ""), revisions[-1])
+    rows = [_diff_row(row) for row in selectors.revision_diff(old, new)]
+    return render(request, "handovers/diff.html", {
+        "handover": handover, "revisions": revisions, "old": old, "new": new, "rows": rows,
+        "changed": sum(1 for row in rows if row["changed"]),
+    })
+
+
+def _diff_row(row):
+    label, old, new = row.label, row.old, row.new
+    old, new = (None if value == "" else value for value in (old, new))
+    return {"label": label, "old": old, "new": new, "changed": old != new}

@@ -1,0 +1,156 @@
+"""A handover filed, reviewed, revised and accepted in Chromium, by two people."""
+
+import hashlib
+import re
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import expect
+
+from handoff.handovers.models import Handover, HandoverState
+from handoff.teams.models import Role
+from tests.factories import ProjectFactory, member
+from tests.plugins.browser import LOCAL_HOSTS, log_in
+
+pytestmark = pytest.mark.browser
+
+MODEL_BYTES = b"\x08\x07\x12\x07skl2onnx\x1a\x061.17.0:\x9a\x01\n\x0bLinearClassifier" + bytes(range(64))
+PREDICTIONS_V1 = b"id,prediction,score\n1,1,0.91\n2,0,0.12\n3,1,0.77\n4,0,0.30\n"
+PREDICTIONS_V2 = b"id,prediction,score\n1,1,0.93\n2,0,0.08\n3,1,0.81\n4,0,0.22\n"
+LABELS = b"id,label,region\n1,1,north\n2,0,south\n3,1,north\n4,0,south\n"
+
+
+def sha(content):
+    return hashlib.sha256(content).hexdigest()
+
+
+@pytest.fixture
+def people(transactional_db):
+    project = ProjectFactory(name="Card fraud scoring", slug="card-fraud-scoring")
+    scientist = member(project, Role.DATA_SCIENTIST, username="scientist")
+    engineer = member(project, Role.ML_ENGINEER, username="engineer")
+    return project, scientist, engineer
+
+
+@pytest.fixture
+def second_page(chromium, live_server):
+    """Another person's browser: a context of its own, guarded like ``page``."""
+    context = chromium.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    external = []
+
+    def guard(route):
+        host = urlsplit(route.request.url).hostname or ""
+        if route.request.url.startswith(("data:", "blob:")) or host in LOCAL_HOSTS:
+            route.continue_()
+        else:
+            external.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", guard)
+    other = context.new_page()
+    other.external_requests = external
+    yield other
+    context.close()
+
+
+@pytest.fixture
+def files(tmp_path):
+    paths = {}
+    for name, content in (("model.onnx", MODEL_BYTES), ("predictions.csv", PREDICTIONS_V1),
+                          ("predictions-v2.csv", PREDICTIONS_V2), ("labels.csv", LABELS)):
+        path = tmp_path / name
+        path.write_bytes(content)
+        paths[name] = path
+    return paths
+
+
+def upload(page, kind, path, content):
+    page.locator("html.js-upload").wait_for(state="attached")  # upload.js is listening
+    page.locator(f"#upload-{kind}").set_input_files(str(path))
+    digest = sha(content)
+    expect(page.locator(f"#upload-{kind}-status")).to_contain_text(digest)
+    expect(page.locator(f'#artifact-rows tr[data-kind="{kind}"]')).to_contain_text(digest)
+
+
+def test_a_handover_is_filed_reviewed_revised_and_accepted(page, second_page, people, files):
+    project, scientist, engineer = people
+
+    # The data scientist files revision 1 as a draft.
+    log_in(page, "scientist")
+    page.get_by_role("link", name="New handover").first.click()
+    page.get_by_label("Project", exact=True).select_option(label=project.name)
+    page.get_by_label("or a new model named").fill("fraud-gbm")
+    page.get_by_label("Version label").fill("1.4.0")
+    page.get_by_label("Task type").select_option("binary_classification")
+    page.get_by_label("Framework", exact=True).select_option("scikit-learn")
+    page.get_by_label("Framework version").fill("1.5.2")
+    page.get_by_label("Metric 1", exact=True).select_option("accuracy")
+    page.get_by_label("Claimed value 1", exact=True).fill("0.91")
+    page.get_by_label("Minimum 1", exact=True).fill("0.88")
+    page.get_by_label("Metric 2", exact=True).select_option("roc_auc")
+    page.get_by_label("Claimed value 2", exact=True).fill("0.95")
+    page.get_by_label("p95 latency budget (ms)").fill("25")
+    page.get_by_label("Peak inference memory budget (MB)").fill("300")
+    page.get_by_label("Parameter count").fill("31")
+    page.get_by_label("Validation set row count").fill("4")
+    page.get_by_label("Intended use").fill("Scoring **card transactions** for fraud review.")
+    page.get_by_role("button", name="Save as draft").click()
+
+    expect(page).to_have_url(re.compile(r"/handovers/\d+/$"))
+    handover = Handover.objects.get(model__name="fraud-gbm")
+    expect(page.locator(".handover-state .badge")).to_have_text("Draft")
+    expect(page.locator(".prose strong")).to_have_text("card transactions")
+
+    upload(page, "model", files["model.onnx"], MODEL_BYTES)
+    upload(page, "predictions", files["predictions.csv"], PREDICTIONS_V1)
+    upload(page, "labels", files["labels.csv"], LABELS)
+    page.get_by_role("button", name="Submit revision 1").click()
+    # Validation runs eagerly in tests, so the page comes back awaiting review.
+    expect(page.locator(".handover-state .badge")).to_have_text("Awaiting review")
+    expect(page.get_by_role("button", name="Submit revision 1")).to_have_count(0)
+
+    # The ML engineer finds it in the review queue and asks for changes.
+    log_in(second_page, "engineer")
+    second_page.get_by_role("link", name="Review queue").click()
+    second_page.get_by_role("link", name="fraud-gbm 1.4.0").click()
+    expect(second_page).to_have_url(re.compile(rf"/handovers/{handover.pk}/$"))
+    second_page.get_by_label("Review comment").fill("The predictions look stale; re-export them.")
+    second_page.get_by_role("button", name="Request changes").click()
+    expect(second_page.locator(".handover-state .badge")).to_have_text("Changes requested")
+    expect(second_page.get_by_role("button", name="Accept and sign")).to_have_count(0)
+
+    # The data scientist answers with revision 2 and new predictions.
+    page.reload()
+    expect(page.get_by_text("The predictions look stale; re-export them.")).to_be_visible()
+    page.get_by_role("button", name="Start revision 2").click()
+    expect(page.locator(".handover-state .badge")).to_have_text("Draft")
+    upload(page, "predictions", files["predictions-v2.csv"], PREDICTIONS_V2)
+    expect(page.locator("#artifact-rows tr")).to_have_count(3)
+    page.get_by_role("button", name="Submit revision 2").click()
+    expect(page.locator(".handover-state .badge")).to_have_text("Awaiting review")
+
+    # The engineer accepts revision 2.
+    second_page.get_by_role("link", name="Review queue").click()
+    second_page.get_by_role("link", name="fraud-gbm 1.4.0").click()
+    second_page.get_by_role("button", name="Accept and sign").click()
+    expect(second_page.locator(".handover-state .badge")).to_have_text("Accepted")
+    expect(second_page.locator(".facts")).to_contain_text("2 (current)")
+    artifacts = second_page.locator("#artifact-rows")
+    for content in (MODEL_BYTES, PREDICTIONS_V2, LABELS):
+        expect(artifacts).to_contain_text(sha(content))
+    history = second_page.get_by_role("table").filter(has_text="Submitted")
+    expect(history.get_by_role("row", name=re.compile("Revision 1"))).to_contain_text("Changes requested")
+    expect(history.get_by_role("row", name=re.compile("Revision 2"))).to_contain_text("Accepted")
+
+    # The diff between the revisions shows the changed predictions hash.
+    second_page.get_by_role("button", name="Show differences").click()
+    expect(second_page).to_have_url(re.compile(r"/diff/\?from=1&to=2$"))
+    predictions_row = second_page.get_by_role("row", name=re.compile("Predictions file"))
+    expect(predictions_row).to_contain_text(sha(PREDICTIONS_V1))
+    expect(predictions_row).to_contain_text(sha(PREDICTIONS_V2))
+
+    handover.refresh_from_db()
+    assert handover.state == HandoverState.ACCEPTED and handover.reviewer == engineer
+    assert page.external_requests == []
+    assert second_page.external_requests == []
