@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from handoff.handovers.demo import seed_handovers
 from handoff.teams.demo import PASSWORD, seed_demo
 
 
@@ -8,6 +9,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         demo = seed_demo()
+        seed_handovers(demo)
         self.stdout.write(self.style.SUCCESS(
             f"Demo ready: {len(demo.teams)} teams, {len(demo.projects)} projects, {len(demo.users)} accounts."
         ))
