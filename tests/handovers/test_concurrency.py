@@ -21,8 +21,12 @@ def _race(live_server, handover, first, second):
     barrier = threading.Barrier(2)
     results = {}
 
+    # Tokens are made here: a thread that touched the ORM would leave a
+    # connection open and keep the test database from being dropped.
+    tokens = {user.pk: Token.objects.get_or_create(user=user)[0].key for user in (first[0], second[0])}
+
     def decide(name, user, action, body):
-        token = Token.objects.get_or_create(user=user)[0].key
+        token = tokens[user.pk]
         session = requests.Session()
         session.headers["Authorization"] = f"Token {token}"
         barrier.wait()
