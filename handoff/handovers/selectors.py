@@ -106,6 +106,11 @@ def review_queue(user):
     )
 
 
+def project_handovers(user, project, limit=20):
+    """The latest handovers of one project the user may see, newest change first."""
+    return visible_handovers(user).filter(project=project).order_by("-updated_at", "-id")[:limit]
+
+
 def my_handovers(user):
     """Handovers the user owns (filed), most recently changed first."""
     return visible_handovers(user).filter(owner=user).order_by("-updated_at", "-id")

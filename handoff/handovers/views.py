@@ -129,7 +129,9 @@ def review_queue(request):
 @require_http_methods(["GET", "POST"])
 def new_handover(request):
     """File a handover: a model (existing or new), a version and revision 1's terms, saved as a draft."""
-    form = NewHandoverForm(request.POST or None, user=request.user)
+    # ?project=<id> (from a project page) preselects the project.
+    form = NewHandoverForm(request.POST or None, user=request.user,
+                           initial={"project": request.GET.get("project")})
     formset = metric_formset(request.POST or None)
     if request.method == "POST" and form.is_valid() and formset.is_valid() and check_contract(form, formset):
         data = form.cleaned_data

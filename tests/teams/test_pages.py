@@ -226,3 +226,30 @@ def test_admin_manages_teams_projects_and_roles_with_an_audit_trail(client, proj
     assert assignment.role == Role.ML_ENGINEER
     event = AuditEvent.objects.get(verb="admin.roleassignment.changed")
     assert event.project == project and event.details == {"fields": ["role"]}
+
+
+def test_project_page_lists_its_handovers_and_offers_a_data_scientist_to_file_one(client):
+    from tests.factories import ready_draft
+
+    project = ProjectFactory()
+    scientist = member(project, Role.DATA_SCIENTIST)
+    handover, _ = ready_draft(project=project, owner=scientist)
+    client.force_login(scientist)
+
+    response = client.get(project.get_absolute_url())
+
+    assert handover.get_absolute_url() in response.content.decode()
+    assert f"/handovers/new/?project={project.pk}" in response.content.decode()
+    new_form = client.get(f"/handovers/new/?project={project.pk}").content.decode()
+    assert f'<option value="{project.pk}" selected>' in new_form
+
+
+def test_project_page_tells_an_engineer_that_nothing_was_handed_over_yet(client):
+    project = ProjectFactory()
+    engineer = member(project, Role.ML_ENGINEER)
+    client.force_login(engineer)
+
+    page = client.get(project.get_absolute_url()).content.decode()
+
+    assert "No model has been handed over in this project yet." in page
+    assert "/handovers/new/" not in page.split("Handovers")[1].split("Members")[0]
