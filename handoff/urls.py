@@ -1,13 +1,21 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
 
 from handoff.core import views as core_views
+from handoff.handovers.api.urls import router as handovers_router
+from handoff.teams.api.urls import router as teams_router
+
+# One router for /api/v1/ so its index lists every resource; each app
+# registers its viewsets on its own router.
+api_router = DefaultRouter()
+for app_router in (teams_router, handovers_router):
+    api_router.registry.extend(app_router.registry)
 
 api_v1 = [
     path("auth/", include("accounts.api.urls")),
-    path("", include("handoff.teams.api.urls")),
-    path("", include("handoff.handovers.api.urls")),
+    path("", include(api_router.urls)),
 ]
 
 urlpatterns = [

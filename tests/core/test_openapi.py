@@ -90,3 +90,11 @@ def test_schema_and_docs_pages_are_served(client, django_user_model):
     assert docs.status_code == 200
     assert b"swagger-ui" in docs.content
     assert b"cdn.jsdelivr.net" not in docs.content
+
+
+def test_api_root_lists_every_resource(client, django_user_model):
+    client.force_login(django_user_model.objects.create_user("root-reader", password="x-unused-1"))
+
+    body = client.get("/api/v1/").json()
+
+    assert {"teams", "projects", "models", "handovers"} <= set(body)
