@@ -124,6 +124,13 @@ def allowed_actions(user, obj):
     return actions
 
 
+def require_administrator(user):
+    """Raise Forbidden unless ``user`` may run the whole installation
+    (create teams): superusers only."""
+    if not (getattr(user, "is_authenticated", False) and user.is_superuser):
+        raise Forbidden("Only an administrator may do this.")
+
+
 def can(user, action, obj):
     return Action(action) in allowed_actions(user, obj)
 

@@ -3,8 +3,9 @@
 from django.db.models import Prefetch
 
 from handoff import access
+from handoff.core.errors import NotFound
 
-from .models import Project, RoleAssignment
+from .models import RoleAssignment
 
 
 def my_projects(user):
@@ -33,12 +34,15 @@ def projects_of_team(user, team):
 
 
 def get_visible_project(user, slug):
-    from handoff.core.errors import NotFound
-
     project = access.visible_projects(user).select_related("team", "team__leader").filter(slug=slug).first()
     if project is None:
         raise NotFound("Not found.")
     return project
 
 
-__all__ = ["Project", "my_projects", "project_members", "projects_of_team", "get_visible_project"]
+def get_visible_team(user, slug):
+    team = access.visible_teams(user).select_related("leader").filter(slug=slug).first()
+    if team is None:
+        raise NotFound("Not found.")
+    return team
+

@@ -15,7 +15,7 @@ from django.utils.text import slugify
 from handoff import access
 from handoff.access import Action
 from handoff.audit.services import record
-from handoff.core.errors import Conflict, DomainError, Forbidden
+from handoff.core.errors import Conflict, DomainError
 
 from .models import Project, Role, RoleAssignment, Stage, Team
 
@@ -96,8 +96,7 @@ def create_team(actor, *, name, slug, leader):
     """Create a team led by ``leader`` (a user or a username). Superusers only.
 
     ``slug`` may be empty: it is then made from the name."""
-    if not getattr(actor, "is_superuser", False):
-        raise Forbidden("Only an administrator may create a team.")
+    access.require_administrator(actor)
     name = _valid_name(name, what="team")
     if Team.objects.filter(name__iexact=name).exists():
         raise DomainError(f"There is already a team called “{name}”.", field="name")

@@ -16,7 +16,7 @@ from .models import Role
 @login_required
 def team_detail(request, slug):
     """A team, its leader and the team's projects I may see."""
-    team = get_object_or_404(access.visible_teams(request.user).select_related("leader"), slug=slug)
+    team = selectors.get_visible_team(request.user, slug)
     rows = [(p, mine) for p, mine in selectors.my_projects(request.user) if p.team_id == team.pk]
     return render(request, "teams/team_detail.html", {
         "team": team,
