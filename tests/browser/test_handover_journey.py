@@ -2,7 +2,6 @@
 
 import hashlib
 import re
-from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
@@ -10,7 +9,7 @@ from playwright.sync_api import expect
 from handoff.handovers.models import Handover, HandoverState
 from handoff.teams.models import Role
 from tests.factories import ProjectFactory, member
-from tests.plugins.browser import LOCAL_HOSTS, log_in
+from tests.plugins.browser import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -33,25 +32,9 @@ def people(transactional_db):
 
 
 @pytest.fixture
-def second_page(chromium, live_server):
-    """Another person's browser: a context of its own, guarded like ``page``."""
-    context = chromium.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
-    external = []
-
-    def guard(route):
-        host = urlsplit(route.request.url).hostname or ""
-        if route.request.url.startswith(("data:", "blob:")) or host in LOCAL_HOSTS:
-            route.continue_()
-        else:
-            external.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", guard)
-    other = context.new_page()
-    other.external_requests = external
-    yield other
-    context.close()
+def second_page(open_page):
+    """Another person's browser, guarded like ``page``."""
+    return open_page()
 
 
 @pytest.fixture

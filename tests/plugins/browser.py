@@ -37,24 +37,38 @@ def chromium():
 
 
 @pytest.fixture
-def page(chromium, live_server):
-    context = chromium.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
-    external = []
+def open_page(chromium, live_server):
+    """Open a fresh browser page on the live server: a context of its own (one
+    per person in a journey), with requests leaving the machine blocked."""
+    contexts = []
 
-    def guard(route):
-        host = urlsplit(route.request.url).hostname or ""
-        if route.request.url.startswith(("data:", "blob:")) or host in LOCAL_HOSTS:
-            route.continue_()
-        else:
-            external.append(route.request.url)
-            route.abort()
+    def open_():
+        context = chromium.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        external = []
 
-    context.route("**/*", guard)
-    browser_page = context.new_page()
-    browser_page.external_requests = external
-    yield browser_page
-    context.close()
+        def guard(route):
+            host = urlsplit(route.request.url).hostname or ""
+            if route.request.url.startswith(("data:", "blob:")) or host in LOCAL_HOSTS:
+                route.continue_()
+            else:
+                external.append(route.request.url)
+                route.abort()
+
+        context.route("**/*", guard)
+        browser_page = context.new_page()
+        browser_page.external_requests = external
+        return browser_page
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(open_page):
+    return open_page()
 
 
 def log_in(page, username, password="handoff-demo"):
