@@ -316,3 +316,24 @@ def test_no_n_plus_one_on_list_and_detail(project, scientist, engineer, django_c
     assert detail_small <= 12
     assert Review.objects.count() == 1
     assert Handover.objects.get(pk=handover.pk).state == HandoverState.DRAFT
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("post", "request-changes/", {}),
+        ("post", "accept/", {"comment": 5}),
+        ("patch", "revisions/1/", {"latency_p95_ms": -1}),
+        ("post", "revisions/1/artifacts/", {}),
+        ("post", "submit/", None),
+        ("post", "revise/", None),
+    ],
+)
+def test_a_role_that_may_not_act_gets_403_before_its_body_is_read(draft, manager, method, path, body):
+    handover, _ = draft
+    client = token_client(manager.username)
+
+    response = getattr(client, method)(f"{API}/handovers/{handover.pk}/{path}", body, format="json")
+
+    assert response.status_code == 403, response.json()
+    assert "role does not allow" in response.json()["detail"]

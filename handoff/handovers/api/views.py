@@ -11,7 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from handoff.access import visible_projects
+from handoff.access import Action, require, visible_projects
 from handoff.core.errors import NotFound
 
 from .. import selectors, services
@@ -72,6 +72,27 @@ class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 class HandoverViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     filterset_class = HandoverFilter
     ordering_fields = ["updated_at", "created_at", "awaiting_review_since"]
+    # What each action needs, checked as soon as the handover is found and
+    # before the body is read (a 2 GiB upload by a reviewer is refused before
+    # it streams; a bad body from a role that may not act is a 403, not a 400).
+    # The services check again under the row lock.
+    required_actions = {
+        "upload": Action.EDIT_REVISION,
+        "submit": Action.SUBMIT_REVISION,
+        "accept": Action.REVIEW_REVISION,
+        "request_changes": Action.REVIEW_REVISION,
+        "revise": Action.REVISE_HANDOVER,
+        "comments": Action.COMMENT,
+    }
+
+    def get_object(self):
+        handover = super().get_object()
+        needed = self.required_actions.get(self.action)
+        if self.action == "revision" and self.request.method == "PATCH":
+            needed = Action.EDIT_REVISION
+        if needed:
+            require(self.request.user, needed, handover)
+        return handover
 
     def get_queryset(self):
         user = self.request.user
