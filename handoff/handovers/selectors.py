@@ -9,6 +9,7 @@ from typing import NamedTuple
 from django.db.models import Max, Prefetch
 
 from handoff.access import scope
+from handoff.audit.models import AuditEvent
 from handoff.core.errors import NotFound
 from handoff.teams.models import Role
 
@@ -91,6 +92,47 @@ def handover_detail(user, pk):
         return handovers_with_detail(user).get(pk=pk)
     except (Handover.DoesNotExist, ValueError, TypeError):
         raise NotFound("Not found.") from None
+
+
+# How each audited change of a handover reads on its page.
+ACTIVITY_PHRASES = {
+    "handover.created": "filed the handover",
+    "revision.terms_updated": "changed the contract terms of revision {revision}",
+    "artifact.attached": "attached the {kind} file {name} to revision {revision}",
+    "artifact.replaced": "replaced the {kind} file with {name} on revision {revision}",
+    "artifact.removed": "removed the {kind} file {name} from revision {revision}",
+    "handover.submitted": "submitted revision {revision}",
+    "handover.validation_passed": "validation passed for revision {revision}",
+    "handover.validation_failed": "validation failed for revision {revision}",
+    "handover.accepted": "accepted and signed revision {revision}",
+    "handover.changes_requested": "requested changes on revision {revision}",
+    "handover.revised": "opened revision {revision}",
+    "handover.commented": "commented",
+}
+
+
+class ActivityRow(NamedTuple):
+    at: object
+    actor: object  # a User, or None for the system (validation)
+    text: str
+
+
+def handover_activity(handover, limit=100):
+    """The handover's audit trail, newest first, as sentences for its page."""
+    events = (
+        AuditEvent.objects.filter(project_id=handover.project_id, details__handover=handover.pk)
+        .select_related("actor")
+        .order_by("-created_at", "-id")[:limit]
+    )
+    rows = []
+    for event in events:
+        phrase = ACTIVITY_PHRASES.get(event.verb, event.verb.replace(".", " ").replace("_", " "))
+        try:
+            text = phrase.format(**{k: v for k, v in event.details.items() if isinstance(k, str)})
+        except (KeyError, IndexError):
+            text = phrase
+        rows.append(ActivityRow(event.created_at, event.actor, text))
+    return rows
 
 
 def review_queue(user):

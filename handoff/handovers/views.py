@@ -258,8 +258,13 @@ def handover_detail(request, pk):
         "artifacts": artifacts,
         "upload_kinds": upload_kinds,
         "max_upload": settings.HANDOFF_MAX_UPLOAD_BYTES,
-        "reviews": [review for r in revisions for review in r.reviews.all()],
-        "comments": handover.comments.select_related("author").all(),
+        # Reviews and comments as one conversation, oldest first.
+        "discussion": sorted(
+            [("review", review) for r in revisions for review in r.reviews.all()]
+            + [("comment", comment) for comment in handover.comments.all()],
+            key=lambda entry: entry[1].created_at,
+        ),
+        "activity": selectors.handover_activity(handover),
         "may": may,
         "comment_form": CommentForm(),
         "review_form": ReviewForm(),

@@ -597,3 +597,28 @@ def test_handover_page_query_count_does_not_grow_with_revisions(as_user, draft, 
     client = as_user(scientist)
     with django_assert_max_num_queries(16):
         assert client.get(handover.get_absolute_url()).status_code == 200
+
+
+# --- activity and discussion ----------------------------------------------------------
+
+
+def test_handover_page_shows_its_activity_and_one_conversation_in_time_order(
+    as_user, draft, scientist, engineer, django_capture_on_commit_callbacks
+):
+    from handoff.handovers import services
+
+    handover, revision = draft
+    with django_capture_on_commit_callbacks(execute=True):
+        services.submit_revision(scientist, revision)
+    services.add_comment(engineer, handover, body="Looking at the labels now.")
+    services.request_changes(engineer, revision, comment="The labels file has duplicate ids.")
+    services.add_comment(scientist, handover, body="Fixed in revision 2.")
+
+    page = as_user(scientist).get(url("detail", handover)).content.decode()
+
+    for sentence in ("submitted revision 1", "validation passed for revision 1",
+                     "requested changes on revision 1", "commented"):
+        assert sentence in page
+    first, review, last = (page.index(text) for text in (
+        "Looking at the labels now.", "The labels file has duplicate ids.", "Fixed in revision 2."))
+    assert first < review < last
