@@ -15,6 +15,10 @@ urlpatterns = [
         "handovers/<int:pk>/artifacts/<int:artifact_pk>/remove/", views.remove_artifact,
         name="remove_artifact",
     ),
+    path(
+        "handovers/<int:pk>/files/<int:artifact_pk>/", views.download_artifact,
+        name="download_artifact",
+    ),
     path("handovers/<int:pk>/submit/", views.submit, name="submit"),
     path("handovers/<int:pk>/accept/", views.accept, name="accept"),
     path("handovers/<int:pk>/request-changes/", views.request_changes, name="request_changes"),

@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
@@ -220,6 +220,21 @@ def upload_artifact(request, pk):
     else:
         messages.success(request, f"Stored {artifact.original_name} (sha256 {artifact.sha256}).")
     return redirect(handover)
+
+
+@login_required
+@require_GET
+def download_artifact(request, pk, artifact_pk):
+    """Stream an artifact's file to anyone who may see the handover (never opened here)."""
+    artifact = selectors.visible_artifacts(request.user).filter(
+        pk=artifact_pk, revision__handover_id=pk
+    ).first()
+    if artifact is None:
+        raise NotFound("Not found.")
+    response = FileResponse(artifact.file.open("rb"), as_attachment=True, filename=artifact.original_name,
+                            content_type="application/octet-stream")
+    response["X-Content-SHA256"] = artifact.sha256
+    return response
 
 
 @login_required

@@ -622,3 +622,20 @@ def test_handover_page_shows_its_activity_and_one_conversation_in_time_order(
     first, review, last = (page.index(text) for text in (
         "Looking at the labels now.", "The labels file has duplicate ids.", "Fixed in revision 2."))
     assert first < review < last
+
+
+def test_artifacts_download_from_the_page_for_the_project_and_404_for_outsiders(
+    as_user, draft, engineer, outsider
+):
+    handover, revision = draft
+    artifact = revision.artifacts.get(kind=ArtifactKind.PREDICTIONS)
+    download = url("download_artifact", handover, artifact.pk)
+
+    page = as_user(engineer).get(url("detail", handover)).content.decode()
+    response = as_user(engineer).get(download)
+
+    assert download in page
+    body = b"".join(response.streaming_content)
+    assert hashlib.sha256(body).hexdigest() == artifact.sha256 == response["X-Content-SHA256"]
+    assert artifact.original_name in response["Content-Disposition"]
+    assert as_user(outsider).get(download).status_code == 404
