@@ -4,6 +4,7 @@ from . import views
 
 app_name = "handovers"
 urlpatterns = [
+    path("handovers/", views.handover_list, name="list"),
     path("handovers/new/", views.new_handover, name="new"),
     path("handovers/mine/", views.my_handovers, name="mine"),
     path("handovers/review-queue/", views.review_queue, name="review_queue"),

@@ -24,6 +24,7 @@ from handoff.core.errors import DomainError, Forbidden, NotFound
 
 from . import selectors, services
 from .contract import TERM_FIELDS, TERM_LABELS
+from .filters import HandoverFilter
 from .forms import (
     ArtifactUploadForm,
     CommentForm,
@@ -104,6 +105,23 @@ def _paginate(request, queryset):
 
 
 # --- lists ---------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def handover_list(request):
+    """Every handover in my projects, filtered like the API (project, state, owner, reviewer)."""
+    filterset = HandoverFilter(
+        request.GET, queryset=selectors.visible_handovers(request.user).order_by("-updated_at", "-id")
+    )
+    page = _paginate(request, filterset.qs)
+    return render(request, "handovers/list.html", {
+        "page_obj": page,
+        "filterset": filterset,
+        "projects": access.visible_projects(request.user).order_by("name"),
+        "states": HandoverState.choices,
+        "filtered": any(request.GET.get(name) for name in HandoverFilter.base_filters),
+    })
 
 
 @login_required

@@ -639,3 +639,35 @@ def test_artifacts_download_from_the_page_for_the_project_and_404_for_outsiders(
     assert hashlib.sha256(body).hexdigest() == artifact.sha256 == response["X-Content-SHA256"]
     assert artifact.original_name in response["Content-Disposition"]
     assert as_user(outsider).get(download).status_code == 404
+
+
+# --- the list of all handovers --------------------------------------------------------
+
+
+def test_handover_list_filters_like_the_api_and_keeps_filters_across_pages(as_user, project, scientist,
+                                                                         manager, monkeypatch):
+    from handoff.handovers import views
+    from tests.factories import HandoverFactory
+
+    elsewhere = HandoverFactory()  # another team's project
+    drafts = [HandoverFactory(model__project=project, model__owner=scientist) for _ in range(3)]
+    accepted = HandoverFactory(model__project=project, model__owner=scientist, state=HandoverState.ACCEPTED)
+    client = as_user(manager)
+
+    everything = client.get(reverse("handovers:list")).content.decode()
+    only_accepted = client.get(reverse("handovers:list"), {"state": "accepted"}).content.decode()
+
+    assert all(h.get_absolute_url() in everything for h in [*drafts, accepted])
+    assert elsewhere.get_absolute_url() not in everything
+    assert accepted.get_absolute_url() in only_accepted
+    assert not any(h.get_absolute_url() in only_accepted for h in drafts)
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    first = client.get(reverse("handovers:list"), {"state": "draft", "project": project.slug})
+    assert f"?state=draft&amp;project={project.slug}&amp;page=2" in first.content.decode()
+
+
+def test_handover_list_says_when_nothing_matches(as_user, scientist):
+    page = as_user(scientist).get(reverse("handovers:list"), {"owner": "nobody"}).content.decode()
+
+    assert "No handover matches these filters." in page
