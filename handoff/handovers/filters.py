@@ -2,6 +2,7 @@
 
 import django_filters
 from django.db.models import Q
+from django.http import QueryDict
 
 from .models import Handover, HandoverState, Model
 
@@ -17,6 +18,17 @@ def _project_filter(queryset, name, value):
     return queryset.filter(condition)
 
 
+def _without_blanks(data):
+    """The query without empty values: a form's "any" option sends ``state=``,
+    which means no filter, not an invalid state."""
+    kept = QueryDict(mutable=True)
+    for key, values in data.lists():
+        values = [value for value in values if value not in ("", None)]
+        if values:
+            kept.setlist(key, values)
+    return kept
+
+
 class HandoverFilter(django_filters.FilterSet):
     project = django_filters.CharFilter(method=_project_filter, label="Project (slug or id)")
     state = django_filters.MultipleChoiceFilter(choices=HandoverState.choices, label="State")
@@ -26,6 +38,11 @@ class HandoverFilter(django_filters.FilterSet):
     class Meta:
         model = Handover
         fields = ["project", "state", "owner", "reviewer"]
+
+    def __init__(self, data=None, *args, **kwargs):
+        if data is not None and hasattr(data, "lists"):
+            data = _without_blanks(data)
+        super().__init__(data, *args, **kwargs)
 
 
 class ModelFilter(django_filters.FilterSet):

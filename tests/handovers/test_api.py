@@ -337,3 +337,9 @@ def test_a_role_that_may_not_act_gets_403_before_its_body_is_read(draft, manager
 
     assert response.status_code == 403, response.json()
     assert "role does not allow" in response.json()["detail"]
+
+
+def test_an_empty_filter_value_means_no_filter(draft, scientist):
+    response = token_client(scientist.username).get(f"{API}/handovers/?state=&owner=")
+
+    assert response.status_code == 200 and response.json()["count"] == 1

@@ -671,3 +671,14 @@ def test_handover_list_says_when_nothing_matches(as_user, scientist):
     page = as_user(scientist).get(reverse("handovers:list"), {"owner": "nobody"}).content.decode()
 
     assert "No handover matches these filters." in page
+
+
+def test_handover_list_treats_an_empty_choice_as_no_filter_and_reports_a_bad_one(as_user, draft, scientist):
+    handover, _ = draft
+    client = as_user(scientist)
+
+    any_state = client.get(reverse("handovers:list"), {"state": "", "project": "", "owner": ""})
+    bad_state = client.get(reverse("handovers:list"), {"state": "lost"}).content.decode()
+
+    assert handover.get_absolute_url() in any_state.content.decode()
+    assert "Select a valid choice" in bad_state and "lost" in bad_state
