@@ -167,11 +167,15 @@ class NewHandoverForm(TermsForm):
 
 class ArtifactUploadForm(forms.Form):
     kind = forms.ChoiceField(choices=ArtifactKind.choices, widget=forms.HiddenInput)
-    file = forms.FileField(label="File")
+    # An empty file reaches the service, which refuses it with a message that says so.
+    file = forms.FileField(label="File", allow_empty_file=True)
 
 
 class CommentForm(PlainLabelsForm):
-    body = forms.CharField(label="Comment", widget=forms.Textarea(attrs={"rows": 4}), help_text="Markdown.")
+    body = forms.CharField(
+        label="Comment", widget=forms.Textarea(attrs={"rows": 4}), help_text="Markdown.",
+        error_messages={"required": "Write something to comment."},
+    )
 
 
 class ReviewForm(PlainLabelsForm):

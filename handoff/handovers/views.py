@@ -214,10 +214,14 @@ def upload_artifact(request, pk):
     error, status = None, 400
     if not form.is_valid():
         # The upload handler drops a file over the limit as it arrives and says why.
-        error = upload_error(request, "file") or (
-            f"Choose a file to upload (at most {filesizeformat(settings.HANDOFF_MAX_UPLOAD_BYTES)})."
-            if "file" in form.errors else "Choose what kind of artifact this file is."
-        )
+        error = upload_error(request, "file")
+        if error:
+            status = 413
+        else:
+            error = (
+                f"Choose a file to upload (at most {filesizeformat(settings.HANDOFF_MAX_UPLOAD_BYTES)})."
+                if "file" in form.errors else "Choose what kind of artifact this file is."
+            )
     else:
         data = form.cleaned_data
         try:
@@ -274,7 +278,11 @@ def remove_artifact(request, pk, artifact_pk):
 @login_required
 @require_GET
 def handover_detail(request, pk):
-    handover = _handover(request.user, pk)
+    return _detail_page(request, _handover(request.user, pk))
+
+
+def _detail_page(request, handover, *, review_form=None, comment_form=None, status=200):
+    """The handover page; a review or comment form that came back with errors is shown on it."""
     revision = _selected_revision(handover, request.GET.get("revision"))
     may = _may(request.user, handover, revision)
     revisions = sorted(handover.revisions.all(), key=lambda r: r.number)
@@ -299,9 +307,9 @@ def handover_detail(request, pk):
         ),
         "activity": selectors.handover_activity(handover),
         "may": may,
-        "comment_form": CommentForm(),
-        "review_form": ReviewForm(),
-    })
+        "comment_form": comment_form or CommentForm(),
+        "review_form": review_form or ReviewForm(),
+    }, status=status)
 
 
 @login_required
@@ -351,10 +359,12 @@ def request_changes(request, pk):
     comment = form.cleaned_data.get("comment", "").strip() if form.is_valid() else ""
     if not comment:
         access.require(request.user, Action.REVIEW_REVISION, handover)
-        messages.error(request, "Say what needs to change: a comment is required to request changes.")
-        return redirect(handover)
+        # Shown on the comment field itself, with what was typed kept.
+        form = ReviewForm(request.POST)
+        form.add_error("comment", "Say what needs to change: a comment is required to request changes.")
+        return _detail_page(request, handover, review_form=form, status=400)
     services.request_changes(request.user, _current_revision(handover), comment=comment)
-    messages.success(request, "Changes requested. The owner has been told.")
+    messages.success(request, "Changes requested. The owner sees your comment on this page.")
     return redirect(handover)
 
 
@@ -374,8 +384,7 @@ def add_comment(request, pk):
     form = CommentForm(request.POST)
     if not form.is_valid():
         access.require(request.user, Action.COMMENT, handover)
-        messages.error(request, "Write something to comment.")
-        return redirect(handover)
+        return _detail_page(request, handover, comment_form=form, status=400)
     services.add_comment(request.user, handover, body=form.cleaned_data["body"])
     messages.success(request, "Comment added.")
     return redirect(f"{reverse('handovers:detail', args=[handover.pk])}#comments")

@@ -161,6 +161,17 @@ def test_term_and_metric_errors_show_together(as_user, project, scientist):
     assert not Handover.objects.exists()
 
 
+def test_form_with_errors_lists_them_at_the_top_linking_to_each_field(as_user, project, scientist):
+    data = new_handover_data(project, version_label="", **{"metrics-0-claimed_value": "lots"})
+    response = as_user(scientist).post(reverse("handovers:new"), data)
+    assert response.status_code == 200 and not Handover.objects.exists()
+    body = response.content.decode()
+    summary = body.split('data-error-summary')[1].split("</div>")[0]
+    assert 'href="#id_version_label"' in summary and "Version label: This field is required." in summary
+    assert 'href="#id_metrics-0-claimed_value"' in summary
+    assert 'aria-describedby="id_version_label_helptext id_version_label_error"' in body
+
+
 def test_metric_error_appears_on_its_row(as_user, project, scientist):
     data = new_handover_data(project, **{"metrics-2-claimed_value": "1.5"})
     response = as_user(scientist).post(reverse("handovers:new"), data)
@@ -385,8 +396,19 @@ def test_upload_over_the_limit_is_refused(as_user, draft, scientist, settings):
         url("upload", handover), {"kind": "other", "file": SimpleUploadedFile("big.bin", b"x" * 100)},
         HTTP_X_REQUESTED_WITH="XMLHttpRequest",
     )
+    assert response.status_code == 413
+    assert "over the limit" in response.content.decode()
+    assert not revision.artifacts.filter(kind="other").exists()
+
+
+def test_empty_upload_is_refused_with_a_message_that_says_so(as_user, draft, scientist):
+    handover, revision = draft
+    response = as_user(scientist).post(
+        url("upload", handover), {"kind": "other", "file": SimpleUploadedFile("empty.txt", b"")},
+        HTTP_X_REQUESTED_WITH="XMLHttpRequest",
+    )
     assert response.status_code == 400
-    assert "limit" in response.content.decode()
+    assert "empty" in response.content.decode()
     assert not revision.artifacts.filter(kind="other").exists()
 
 
@@ -434,10 +456,23 @@ def test_request_changes_without_a_comment_is_refused(as_user, draft, engineer):
     handover, revision = draft
     put_in_state(handover, revision, S.AWAITING_REVIEW)
     response = as_user(engineer).post(url("request_changes", handover), {"comment": "  "})
-    assert response.status_code == 302
-    assert any("comment is required" in m for m in messages_of(response))
+    # The handover page again, with the error on the comment field itself.
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert 'aria-invalid="true"' in body and 'aria-describedby="id_comment_helptext id_comment_error"' in body
+    assert '<ul class="errorlist" id="id_comment_error">' in body and "comment is required" in body
     handover.refresh_from_db()
     assert handover.state == S.AWAITING_REVIEW and not Review.objects.exists()
+
+
+def test_empty_comment_is_refused_on_its_field(as_user, draft, manager):
+    handover, _ = draft
+    response = as_user(manager).post(url("comment", handover), {"body": "   "})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert 'aria-describedby="id_body_helptext id_body_error"' in body
+    assert "Write something to comment." in body
+    assert not Comment.objects.exists()
 
 
 def test_request_changes_then_revise(as_user, draft, scientist, engineer):

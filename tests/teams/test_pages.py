@@ -252,4 +252,4 @@ def test_project_page_tells_an_engineer_that_nothing_was_handed_over_yet(client)
     page = client.get(project.get_absolute_url()).content.decode()
 
     assert "No model has been handed over in this project yet." in page
-    assert "/handovers/new/" not in page.split("Handovers")[1].split("Members")[0]
+    assert "/handovers/new/" not in page.split('id="handovers-heading"')[1].split('id="members-heading"')[0]
