@@ -1,12 +1,14 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from rest_framework.authtoken.models import Token
 
 from . import services
 
 
+@never_cache  # the new token must not stay in a browser or proxy cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def api_token(request):

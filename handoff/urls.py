@@ -10,6 +10,9 @@ from handoff.teams.api.urls import router as teams_router
 # One router for /api/v1/ so its index lists every resource; each app
 # registers its viewsets on its own router.
 api_router = DefaultRouter()
+# JSON only: the ``.json`` suffix twins reached action views with a ``format``
+# argument they do not take.
+api_router.include_format_suffixes = False
 for app_router in (teams_router, handovers_router):
     api_router.registry.extend(app_router.registry)
 

@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from .errors import DomainError, Forbidden, NotFound
@@ -29,7 +30,9 @@ class DomainErrorMiddleware:
         if not url_has_allowed_host_and_scheme(
             back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
         ):
-            back = request.path
+            # Never off-site. Without a usable Referer, a page shown by GET is
+            # its own way back; an action's URL (POST-only) is not a page.
+            back = request.path if request.method in ("GET", "HEAD") else reverse("home")
         response = HttpResponseRedirect(back)
         if getattr(request, "htmx", False):
             response["HX-Redirect"] = back

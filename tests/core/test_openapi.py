@@ -98,3 +98,11 @@ def test_api_root_lists_every_resource(client, django_user_model):
     body = client.get("/api/v1/").json()
 
     assert {"teams", "projects", "models", "handovers"} <= set(body)
+
+
+def test_api_routes_have_no_format_suffix_twins():
+    """``/submit.json`` reached the action views with a ``format`` argument
+    they do not take (a 500); the API speaks JSON only, so no suffix routes."""
+    from django.test import Client
+
+    assert Client().post("/api/v1/handovers/1/submit.json").status_code == 404

@@ -1,0 +1,106 @@
+"""One world for the security tests.
+
+Team "Retention" (leader Lee) has the project under test, "Churn Alpha", and
+"Upsell Beta"; team "Vision" (leader Vic) has "Detector Gamma". Churn Alpha
+holds one handover with two revisions (1 submitted and sent back, 2 a draft),
+artifacts on both, a review and a comment. Gamma holds a handover of its own,
+so people outside Alpha have something to see and lists are not just empty.
+"""
+
+from types import SimpleNamespace
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from handoff.handovers.models import ArtifactKind, HandoverState, ReviewDecision
+from handoff.teams.models import Role, RoleAssignment
+from tests.factories import (
+    ArtifactFactory,
+    ClaimedMetricFactory,
+    CommentFactory,
+    HandoverFactory,
+    ModelFactory,
+    ProjectFactory,
+    ReviewFactory,
+    RevisionFactory,
+    TeamFactory,
+    UserFactory,
+    member,
+)
+
+# People who must not learn that anything in Churn Alpha exists.
+OUTSIDERS = (
+    "member_of_other_project_in_team", "member_of_other_team", "leader_of_other_team",
+    "staff_without_role", "nobody",
+)
+
+
+@pytest.fixture
+def world(db):
+    retention = TeamFactory(name="Retention", slug="retention", leader=UserFactory(username="lee"))
+    vision = TeamFactory(name="Vision", slug="vision", leader=UserFactory(username="vic"))
+    alpha = ProjectFactory(team=retention, name="Churn Alpha", slug="churn-alpha")
+    beta = ProjectFactory(team=retention, name="Upsell Beta", slug="upsell-beta")
+    gamma = ProjectFactory(team=vision, name="Detector Gamma", slug="detector-gamma")
+    people = {
+        "data_scientist": member(alpha, Role.DATA_SCIENTIST, username="dana"),
+        "ml_engineer": member(alpha, Role.ML_ENGINEER, username="eli"),
+        "data_engineer": member(alpha, Role.DATA_ENGINEER, username="dora"),
+        "manager": member(alpha, Role.MANAGER, username="mona"),
+        "team_leader": retention.leader,
+        "member_of_other_project_in_team": member(beta, Role.DATA_SCIENTIST, username="bea"),
+        "member_of_other_team": member(gamma, Role.ML_ENGINEER, username="gus"),
+        "leader_of_other_team": vision.leader,
+        "staff_without_role": UserFactory(username="stella", is_staff=True),
+        "nobody": UserFactory(username="otto"),
+    }
+    bystander = member(alpha, Role.DATA_ENGINEER, username="bystander")
+
+    model = ModelFactory(project=alpha, owner=people["data_scientist"], name="secret-churn-model")
+    handover = HandoverFactory(model=model, version_label="9.9.9-secret", state=HandoverState.DRAFT)
+    first = RevisionFactory(handover=handover, number=1, submitted_at=timezone.now(),
+                            submitted_by=people["data_scientist"])
+    ClaimedMetricFactory(revision=first)
+    for kind in (ArtifactKind.MODEL, ArtifactKind.PREDICTIONS, ArtifactKind.LABELS):
+        ArtifactFactory(revision=first, kind=kind)
+    ReviewFactory(revision=first, reviewer=people["ml_engineer"], decision=ReviewDecision.REQUEST_CHANGES)
+    draft = RevisionFactory(handover=handover, number=2)
+    ClaimedMetricFactory(revision=draft)
+    artifacts = [ArtifactFactory(revision=draft, kind=kind)
+                 for kind in (ArtifactKind.MODEL, ArtifactKind.PREDICTIONS, ArtifactKind.LABELS)]
+    CommentFactory(handover=handover, body="secret comment")
+
+    gamma_model = ModelFactory(project=gamma, owner=people["member_of_other_team"], name="gamma-model")
+    gamma_handover = HandoverFactory(model=gamma_model, version_label="1.0.0")
+    RevisionFactory(handover=gamma_handover, number=1)
+
+    return SimpleNamespace(
+        team=retention, project=alpha, other_project=beta, people=people, model=model, handover=handover,
+        draft=draft, artifact=artifacts[0], assignment=RoleAssignment.objects.get(user=bystander),
+        gamma_handover=gamma_handover,
+    )
+
+
+def logged_in(user):
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def snapshot(world):
+    """Everything in Churn Alpha a refused request must leave as it was."""
+    handover = world.handover
+    handover.refresh_from_db()
+    return {
+        "state": handover.state,
+        "revisions": list(handover.revisions.values_list("number", "submitted_at", "framework_version")),
+        "artifacts": sorted(
+            handover.revisions.values_list("artifacts__pk", "artifacts__sha256").exclude(artifacts=None)
+        ),
+        "reviews": list(handover.revisions.values_list("reviews__pk", "reviews__decision")),
+        "comments": list(handover.comments.values_list("pk", "body")),
+        "members": sorted(world.project.role_assignments.values_list("user__username", "role")),
+        "models": sorted(world.project.models.values_list("pk", "name")),
+    }

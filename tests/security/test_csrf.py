@@ -1,0 +1,100 @@
+"""Every change made from a browser is a POST that carries the CSRF token;
+a GET never changes anything; htmx requests send the token."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from .conftest import snapshot
+from .test_reach import _kwargs, object_routes
+
+pytestmark = pytest.mark.django_db
+
+PAGE_ROUTES = [(name, params) for name, params, methods in object_routes() if methods is None]
+
+
+def _actor(world, name):
+    if name.startswith("teams:"):
+        return world.people["team_leader"]
+    if name in ("handovers:accept", "handovers:request_changes"):
+        return world.people["ml_engineer"]
+    return world.people["data_scientist"]
+
+
+def _strict(user):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    return client
+
+
+BODY = {"body": "hello", "comment": "change it", "role": "product_manager", "username": "otto",
+        "kind": "other", "framework_version": "2.0"}
+
+
+@pytest.mark.parametrize(("name", "params"), PAGE_ROUTES, ids=[r[0] for r in PAGE_ROUTES])
+def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(world, name, params):
+    url = reverse(name, kwargs=_kwargs(world, name, params))
+    client = _strict(_actor(world, name))
+    before = snapshot(world)
+    response = client.post(url, BODY)
+    assert response.status_code in (403, 405), url
+    if response.status_code == 403:
+        assert b"CSRF" in response.content, url
+    assert snapshot(world) == before
+
+
+@pytest.mark.parametrize("url", ["/accounts/token/", "/accounts/logout/", "/accounts/password/",
+                                 "/handovers/new/"])
+def test_account_and_filing_posts_need_the_token_too(world, url):
+    client = _strict(world.people["data_scientist"])
+    assert client.post(url, {"title": "x"}).status_code == 403
+
+
+@pytest.mark.parametrize(("name", "params"), PAGE_ROUTES, ids=[r[0] for r in PAGE_ROUTES])
+def test_a_get_never_changes_anything(world, name, params):
+    url = reverse(name, kwargs=_kwargs(world, name, params))
+    client = _strict(_actor(world, name))
+    before = snapshot(world)
+    response = client.get(url, BODY)
+    assert response.status_code in (200, 405), (url, response.status_code)
+    assert snapshot(world) == before
+
+
+def test_getting_the_token_page_or_logging_out_by_get_changes_nothing(world):
+    from rest_framework.authtoken.models import Token
+
+    user = world.people["data_scientist"]
+    token = Token.objects.create(user=user)
+    client = _strict(user)
+    assert client.get("/accounts/token/").status_code == 200
+    assert client.get("/accounts/logout/").status_code == 405
+    assert Token.objects.get(user=user).key == token.key
+    assert client.get("/").status_code == 200  # still logged in
+
+
+def test_session_api_writes_need_the_csrf_token(world):
+    client = _strict(world.people["data_scientist"])
+    before = snapshot(world)
+    response = client.post(f"/api/v1/handovers/{world.handover.pk}/comments/", {"body": "hi"},
+                           content_type="application/json")
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["detail"]
+    assert snapshot(world) == before
+
+
+def test_token_api_writes_need_no_csrf_token(world):
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=world.people["data_scientist"])
+    client = Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Token {token.key}")
+    response = client.post(f"/api/v1/handovers/{world.handover.pk}/comments/", {"body": "hi"},
+                           content_type="application/json")
+    assert response.status_code == 201
+
+
+def test_htmx_requests_carry_the_csrf_token(world):
+    client = _strict(world.people["data_scientist"])
+    html = client.get(f"/handovers/{world.handover.pk}/").content.decode()
+    token = client.cookies["csrftoken"].value if "csrftoken" in client.cookies else None
+    assert "hx-headers='{\"X-CSRFToken\": \"" in html
+    assert token is not None
