@@ -15,3 +15,7 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        # The trail is evidence: not even a superuser removes it from here.
+        return False
