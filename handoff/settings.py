@@ -205,7 +205,7 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "handoff.core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "handoff.core.api.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }

@@ -22,7 +22,10 @@ class Pagination(pagination.PageNumberPagination):
 def exception_handler(exc, context):
     request = context.get("request")
     anonymous = request is not None and not request.user.is_authenticated
-    if isinstance(exc, (exceptions.PermissionDenied, PermissionDenied, Forbidden)) and anonymous:
+    # A logged-in browser session whose CSRF token is missing is refused as
+    # anonymous by DRF; "log in" would mislead it: say what is wrong instead.
+    csrf = str(getattr(exc, "detail", "")).startswith("CSRF Failed")
+    if isinstance(exc, (exceptions.PermissionDenied, PermissionDenied, Forbidden)) and anonymous and not csrf:
         # "Log in first" helps an anonymous caller more than "not allowed".
         exc = exceptions.NotAuthenticated()
         exc.auth_header = "Token"

@@ -9,6 +9,7 @@ formset that wants to put the message on the row.
 """
 
 import math
+import re
 
 from django.core.exceptions import ValidationError
 
@@ -65,6 +66,11 @@ _TEXT_LIMITS = {
     "intended_use": 20000,
     "limitations": 20000,
 }
+# The largest value each whole-number term's column holds (PostgreSQL integer, bigint).
+_WHOLE_LIMITS = {"latency_batch_size": 2**31 - 1, "validation_row_count": 2**31 - 1,
+                 "parameter_count": 2**63 - 1}
+# An integer written out (longer ones go through float and are refused as too large).
+_INTEGER_TEXT = re.compile(r"[+-]?[0-9]{1,30}")
 # Contract terms that may be left empty (None) while the revision is a draft.
 _OPTIONAL_NUMBERS = {"latency_p95_ms", "peak_memory_mb", "parameter_count", "validation_row_count",
                      "fairness_max_gap"}
@@ -82,16 +88,30 @@ def _number(value, label):
         number = float(value)
     except (TypeError, ValueError):
         raise ValueError(f"{label} must be a number.") from None
+    except OverflowError:  # an integer beyond any float, such as 10**400
+        raise ValueError(f"{label} is too large.") from None
     if not math.isfinite(number):
         raise ValueError(f"{label} must be a finite number.")
     return number
 
 
 def _whole(value, label):
+    """A whole number, kept exact: going through a float would change any
+    integer above 2**53 (and fail on one above 10**308)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and _INTEGER_TEXT.fullmatch(value.strip()):
+        return int(value.strip())
     number = _number(value, label)
     if not number.is_integer():
         raise ValueError(f"{label} must be a whole number.")
     return int(number)
+
+
+def _within_limit(name, number, label):
+    if number > _WHOLE_LIMITS[name]:
+        raise ValueError(f"{label} is too large (at most {_WHOLE_LIMITS[name]}).")
+    return number
 
 
 def _choice(value, choices, label):
@@ -133,7 +153,7 @@ def _clean_term(name, value):
         number = _whole(value, label)
         if number < 1:
             raise ValueError(f"{label} must be at least 1 (got {number}).")
-        return number
+        return _within_limit(name, number, label)
     if _is_blank(value):
         return None
     if name in {"latency_p95_ms", "peak_memory_mb"}:
@@ -145,11 +165,7 @@ def _clean_term(name, value):
         number = _whole(value, label)
         if number < 1:
             raise ValueError(f"{label} must be at least 1 (got {number}).")
-        if name == "validation_row_count" and number > 2**31 - 1:
-            raise ValueError(f"{label} is too large (got {number}).")
-        if number > 2**63 - 1:
-            raise ValueError(f"{label} is too large (got {number}).")
-        return number
+        return _within_limit(name, number, label)
     if name == "fairness_max_gap":
         number = _number(value, label)
         if number < 0:

@@ -13,7 +13,8 @@ def _project_filter(queryset, name, value):
     if not value:
         return queryset
     condition = Q(project__slug=value)
-    if value.isdigit():
+    # ASCII digits only ("²".isdigit() is true) and within a bigint.
+    if value.isascii() and value.isdigit() and int(value) <= 2**63 - 1:
         condition |= Q(project_id=int(value))
     return queryset.filter(condition)
 

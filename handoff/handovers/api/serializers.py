@@ -72,7 +72,7 @@ class ReviewSerializer(serializers.ModelSerializer):
 
 class RevisionSerializer(serializers.ModelSerializer):
     created_by = Username()
-    submitted_by = Username()
+    submitted_by = Username(allow_null=True, help_text="Null while the revision is a draft.")
     frozen = serializers.BooleanField(source="is_frozen", read_only=True)
     claimed_metrics = ClaimedMetricSerializer(many=True, read_only=True)
     artifacts = ArtifactSerializer(many=True, read_only=True)
@@ -114,7 +114,7 @@ class HandoverListSerializer(serializers.ModelSerializer):
     model = ModelSummarySerializer(read_only=True)
     project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     owner = Username()
-    reviewer = Username()
+    reviewer = Username(allow_null=True, help_text="Who decided; null until someone has.")
     current_revision = serializers.IntegerField(source="current_revision_number", read_only=True,
                                                 allow_null=True)
 
@@ -189,7 +189,8 @@ class ModelCreateSerializer(serializers.Serializer):
     def validate_project(self, value):
         value = value.strip()
         found = self.projects.filter(slug=value).first()
-        if found is None and value.isdigit():
+        # isdigit() alone also takes "²" and other digits int() refuses.
+        if found is None and value.isascii() and value.isdigit():
             found = self.projects.filter(pk=int(value)).first()
         if found is None:
             raise serializers.ValidationError(f"No project {value!r} that you can see.")

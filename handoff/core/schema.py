@@ -1,0 +1,60 @@
+"""The OpenAPI schema class of every API view (settings: DEFAULT_SCHEMA_CLASS).
+
+It lives apart from ``handoff.core.api`` because drf-spectacular imports
+rest_framework.generics, which imports that module for ``Pagination``.
+"""
+
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from rest_framework import permissions, serializers
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every 4xx answer: ``detail`` always; a bad field also has its own list of messages."""
+
+    detail = serializers.CharField(help_text="What went wrong, in a sentence to show as it is.")
+    field = serializers.CharField(required=False, help_text="The field at fault, when there is one.")
+
+
+# The errors any operation of a kind can answer, beyond what its view declares.
+IMPLIED_ERRORS = {
+    "400": "Bad input: `detail` says what is wrong; a bad field also has its own list of messages",
+    "401": "No token, or a malformed or unknown one: see `detail`",
+    "403": "Your role does not allow this",
+    "404": "Not found, or outside your projects (a page past the end of a list, too)",
+    "415": "The body is not in a media type this operation reads",
+}
+
+
+class AutoSchema(SpectacularAutoSchema):
+    """drf-spectacular's schema plus the errors every operation can answer:
+    401 without a valid token, 404 for an object out of reach or a page past
+    the end, 400 for a bad filter or body, 403 for a write your role does not
+    allow, 415 for a body of another media type; every 4xx with its JSON
+    body (``Error``). Clients and the fuzz test (tests/core/test_api_fuzz.py)
+    hold the API to it."""
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        for code in self._implied_error_codes():
+            responses.setdefault(code, {"description": IMPLIED_ERRORS[code]})
+        error = self.resolve_serializer(ErrorSerializer, "response").ref
+        for code, response in responses.items():
+            if code.startswith("4") and "content" not in response:
+                response["content"] = {"application/json": {"schema": error}}
+        return dict(sorted(responses.items()))
+
+    def _implied_error_codes(self):
+        codes = []
+        if any(not isinstance(p, permissions.AllowAny) for p in self.view.get_permissions()):
+            codes.append("401")
+            if self.method not in permissions.SAFE_METHODS:
+                codes.append("403")
+        if "{" in self.path or (self._is_list_view() and self._get_paginator()):
+            codes.append("404")
+        if self.method in {"POST", "PUT", "PATCH"} or (
+            self._is_list_view() and self.get_filter_backends()
+        ):
+            codes.append("400")
+        if self.method in {"POST", "PUT", "PATCH"} and self.get_request_serializer() is not None:
+            codes.append("415")
+        return codes
