@@ -151,7 +151,7 @@ def new_handover(request):
     form = NewHandoverForm(request.POST or None, user=request.user,
                            initial={"project": request.GET.get("project")})
     formset = metric_formset(request.POST or None)
-    if request.method == "POST" and form.is_valid() and formset.is_valid() and check_contract(form, formset):
+    if request.method == "POST" and _contract_form_is_valid(form, formset):
         data = form.cleaned_data
         try:
             with transaction.atomic():
@@ -172,6 +172,16 @@ def new_handover(request):
     return render(request, "handovers/new.html", {
         "form": form, "formset": formset, "can_file": form.fields["project"].queryset.exists(),
     })
+
+
+def _contract_form_is_valid(form, formset):
+    """Validate the fields, the metric rows and the contract rules together, so
+    a missing version label and accuracy 1.7 are reported in one round."""
+    fields_ok = form.is_valid()
+    rows_ok = formset.is_valid()
+    if not rows_ok or any(name in form.errors for name in TERM_FIELDS):
+        return False
+    return check_contract(form, formset) and fields_ok
 
 
 @login_required

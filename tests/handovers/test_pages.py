@@ -717,3 +717,15 @@ def test_handover_list_treats_an_empty_choice_as_no_filter_and_reports_a_bad_one
 
     assert handover.get_absolute_url() in any_state.content.decode()
     assert "Select a valid choice" in bad_state and "lost" in bad_state
+
+
+def test_new_form_reports_field_and_contract_errors_in_one_round(as_user, project, scientist):
+    data = new_handover_data(project, version_label="", **{"metrics-0-claimed_value": "1.7"})
+
+    response = as_user(scientist).post(reverse("handovers:new"), data)
+
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert "version_label" in errors
+    assert "Accuracy lies between 0 and 1" in response.content.decode()
+    assert not Handover.objects.exists()
