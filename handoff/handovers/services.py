@@ -130,6 +130,16 @@ def _metrics_of(revision):
     ]
 
 
+def _required_text(value, *, field, empty, limit, what):
+    """``value`` stripped, or DomainError on ``field`` when empty or longer than ``limit``."""
+    value = (value or "").strip()
+    if not value:
+        raise DomainError(empty, field=field)
+    if len(value) > limit:
+        raise DomainError(f"The {what} is too long (at most {limit} characters).", field=field)
+    return value
+
+
 def _audit(actor, verb, target, handover, **details):
     return record(actor, verb, target, project=handover.project, handover=handover.pk, **details)
 
@@ -140,11 +150,8 @@ def _audit(actor, verb, target, handover, **details):
 def create_model(actor, project, *, name, description=""):
     """A data scientist of ``project`` registers a model they own. -> Model"""
     require(actor, Action.CREATE_HANDOVER, project)
-    name = (name or "").strip()
-    if not name:
-        raise DomainError("Give the model a name.", field="name")
-    if len(name) > 120:
-        raise DomainError("The name is too long (at most 120 characters).", field="name")
+    name = _required_text(name, field="name", empty="Give the model a name.", what="name",
+                          limit=Model._meta.get_field("name").max_length)
     with transaction.atomic():
         if Model.objects.filter(project=project, name__iexact=name).exists():
             raise DomainError(f"This project already has a model named {name!r}.", field="name")
@@ -165,11 +172,9 @@ def create_handover(actor, model, *, version_label, terms=None, metrics=None):
     A data scientist of the model's project may call it; terms and metrics
     are validated by ``contract`` (ValidationError on the field)."""
     require(actor, Action.CREATE_HANDOVER, model.project)
-    version_label = (version_label or "").strip()
-    if not version_label:
-        raise DomainError("Give the model version label, such as 1.4.0.", field="version_label")
-    if len(version_label) > 64:
-        raise DomainError("The version label is too long (at most 64 characters).", field="version_label")
+    version_label = _required_text(version_label, field="version_label", what="version label",
+                                   empty="Give the model version label, such as 1.4.0.",
+                                   limit=Handover._meta.get_field("version_label").max_length)
     cleaned = contract.clean_terms(terms or {})
     claims = contract.clean_metrics(cleaned.get("task_type", ""), metrics) if metrics else []
     taken = DomainError(f"{model.name} {version_label} has already been handed over; "
@@ -493,11 +498,8 @@ def add_comment(actor, handover, *, body):
 
     The comment is attached to the handover's current revision."""
     require(actor, Action.COMMENT, handover)
-    body = (body or "").strip()
-    if not body:
-        raise DomainError("Write something to comment.", field="body")
-    if len(body) > 20000:
-        raise DomainError("The comment is too long (at most 20000 characters).", field="body")
+    body = _required_text(body, field="body", empty="Write something to comment.", what="comment",
+                          limit=20000)
     with transaction.atomic():
         comment = Comment.objects.create(
             handover=handover, revision=current_revision(handover), author=actor, body=body
