@@ -21,6 +21,7 @@ from django.utils import timezone
 from handoff.access import Action, require
 from handoff.audit.services import record
 from handoff.core.errors import Conflict, DomainError, NotFound
+from handoff.core.locking import lock_row
 
 from . import contract
 from .models import (
@@ -85,7 +86,7 @@ def _check_transition(handover, name):
 def _lock(handover):
     """Lock the handover row for this transaction and read its current state."""
     try:
-        return Handover.objects.select_for_update().select_related("project", "model").get(pk=handover.pk)
+        return lock_row(Handover.objects.select_related("project", "model"), pk=handover.pk)
     except Handover.DoesNotExist:
         raise NotFound("Not found.") from None
 

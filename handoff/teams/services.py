@@ -16,6 +16,7 @@ from handoff import access
 from handoff.access import Action
 from handoff.audit.services import record
 from handoff.core.errors import Conflict, DomainError
+from handoff.core.locking import lock_row
 
 from .models import Project, Role, RoleAssignment, Stage, Team
 
@@ -155,15 +156,20 @@ def add_member(actor, project, *, username_or_user, role):
     return assignment
 
 
+def _lock_assignment(assignment):
+    try:
+        return lock_row(RoleAssignment.objects.all(), pk=assignment.pk)
+    except RoleAssignment.DoesNotExist:
+        raise Conflict("That person was removed from the project a moment ago; reload the page.") from None
+
+
 @transaction.atomic
 def change_role(actor, assignment, *, role):
     """Change a member's role on their project. The team's leader and superusers may call it."""
     project = assignment.project
     access.require(actor, Action.MANAGE_MEMBERS, project)
     role = _valid_role(role)
-    locked = RoleAssignment.objects.select_for_update().filter(pk=assignment.pk).first()
-    if locked is None:
-        raise Conflict("That person was removed from the project a moment ago; reload the page.")
+    locked = _lock_assignment(assignment)
     if locked.role == role:
         raise DomainError(
             f"{locked.user.username} already has the role {role.label} on this project.", field="role"
@@ -183,9 +189,7 @@ def remove_member(actor, assignment):
     """Take a person's role on their project away. The team's leader and superusers may call it."""
     project = assignment.project
     access.require(actor, Action.MANAGE_MEMBERS, project)
-    locked = RoleAssignment.objects.select_for_update().filter(pk=assignment.pk).first()
-    if locked is None:
-        raise Conflict("That person was removed from the project a moment ago; reload the page.")
+    locked = _lock_assignment(assignment)
     # Recorded before the delete, while the row still has its id.
     record(actor, "member.removed", locked, project=project, user=locked.user.username, role=locked.role)
     locked.delete()

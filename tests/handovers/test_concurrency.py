@@ -1,93 +1,132 @@
-"""Two engineers deciding on the same revision at the same moment, through
-real concurrent HTTP requests against PostgreSQL: exactly one wins."""
+"""Two people changing the same handover at the same moment, through real
+concurrent HTTP requests against PostgreSQL: the first to lock the row wins,
+the second waits for it and then gets a clear conflict.
 
-import threading
-import time
+``tests/race.py`` proves that the two requests overlapped (the second waited
+on the first one's row lock); without ``select_for_update`` these tests fail
+on that proof, whatever the outcome would have been.
+"""
 
 import pytest
-import requests
 from rest_framework.authtoken.models import Token
 
 from handoff.handovers import services
-from handoff.handovers.models import Handover, HandoverState, Review
+from handoff.handovers.models import Artifact, ArtifactKind, Handover, HandoverState, Review
 from handoff.teams.models import Role
-from tests.factories import ProjectFactory, member, ready_draft
+from tests.factories import ProjectFactory, ReviewFactory, member, ready_draft
+from tests.race import api_session, race
 
 pytestmark = pytest.mark.postgres
 
 
-def _race(live_server, handover, first, second):
-    """POST two decisions at once (a barrier releases both threads together)."""
-    barrier = threading.Barrier(2)
-    results = {}
-
-    # Tokens are made here: a thread that touched the ORM would leave a
-    # connection open and keep the test database from being dropped.
-    tokens = {user.pk: Token.objects.get_or_create(user=user)[0].key for user in (first[0], second[0])}
-
-    def decide(name, user, action, body):
-        token = tokens[user.pk]
-        session = requests.Session()
-        session.headers["Authorization"] = f"Token {token}"
-        barrier.wait()
-        response = session.post(
-            f"{live_server.url}/api/v1/handovers/{handover.pk}/{action}/", json=body, timeout=30
-        )
-        results[name] = (response.status_code, response.json())
-
-    threads = [
-        threading.Thread(target=decide, args=("first", *first)),
-        threading.Thread(target=decide, args=("second", *second)),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
-
-
 @pytest.fixture
-def under_review(postgres, live_server):
+def people(postgres, live_server):
     project = ProjectFactory()
     scientist = member(project, Role.DATA_SCIENTIST)
     engineers = member(project, Role.ML_ENGINEER), member(project, Role.ML_ENGINEER)
+    # Tokens are made here: a thread that touched the ORM would leave a
+    # connection open and keep the test database from being dropped.
+    sessions = {user.pk: api_session(Token.objects.get_or_create(user=user)[0].key)
+                for user in (scientist, *engineers)}
+    yield project, scientist, engineers, sessions
+    for session in sessions.values():
+        session.close()
+
+
+def _post(live_server, sessions, user, handover, action, **kwargs):
+    url = f"{live_server.url}/api/v1/handovers/{handover.pk}/{action}/"
+    return lambda: sessions[user.pk].post(url, timeout=60, **kwargs)
+
+
+def _under_review(project, scientist):
     handover, revision = ready_draft(project=project, owner=scientist)
     services.submit_revision(scientist, revision)  # transactional test: validation runs on commit
     assert Handover.objects.get(pk=handover.pk).state == HandoverState.AWAITING_REVIEW
-    return handover, engineers
+    return handover
 
 
-@pytest.fixture
-def slow_lock(monkeypatch):
-    """Hold the handover's row lock a little longer, so the two requests are
-    certainly inside their transactions at the same time."""
-    original = services._lock
-
-    def slow(handover):
-        locked = original(handover)
-        time.sleep(0.3)
-        return locked
-
-    monkeypatch.setattr(services, "_lock", slow)
+def _state(handover):
+    return Handover.objects.get(pk=handover.pk).state
 
 
-@pytest.mark.parametrize("second_action", ["accept", "request-changes"])
-def test_two_engineers_deciding_at_once_one_wins(under_review, live_server, slow_lock, second_action):
-    handover, (eli, emma) = under_review
-    results = _race(
-        live_server,
-        handover,
-        (eli, "accept", {"comment": "Signed"}),
-        (emma, second_action, {"comment": "Not yet"}),
+@pytest.mark.parametrize(("second_action", "second_body"), [
+    ("accept", {"comment": "Signed too"}),
+    ("request-changes", {"comment": "Not yet"}),
+])
+def test_accept_wins_over_a_second_decision_made_at_once(people, live_server, second_action, second_body):
+    project, scientist, (eli, emma), sessions = people
+    handover = _under_review(project, scientist)
+    result = race(
+        _post(live_server, sessions, eli, handover, "accept", json={"comment": "Signed"}),
+        _post(live_server, sessions, emma, handover, second_action, json=second_body),
     )
-    statuses = sorted(status for status, _ in results.values())
-    assert statuses == [200, 409], results
-    loser = next(body for status, body in results.values() if status == 409)
-    assert "reload" in loser["detail"].lower()
-    assert Review.objects.filter(revision__handover=handover).count() == 1
-    handover.refresh_from_db()
+    assert (result.first.status, result.second.status) == (200, 409), result
+    assert "accepted now" in result.second.detail and "Reload" in result.second.detail
     review = Review.objects.get(revision__handover=handover)
-    assert handover.reviewer == review.reviewer
-    assert handover.state == (
-        HandoverState.ACCEPTED if review.decision == "accept" else HandoverState.CHANGES_REQUESTED
+    assert (review.reviewer, review.decision) == (eli, "accept")
+    assert _state(handover) == HandoverState.ACCEPTED
+
+
+def test_request_changes_wins_over_an_accept_made_at_once(people, live_server):
+    project, scientist, (eli, emma), sessions = people
+    handover = _under_review(project, scientist)
+    result = race(
+        _post(live_server, sessions, emma, handover, "request-changes", json={"comment": "Fix the labels"}),
+        _post(live_server, sessions, eli, handover, "accept", json={"comment": "Signed"}),
     )
+    assert (result.first.status, result.second.status) == (200, 409), result
+    assert "changes requested now" in result.second.detail
+    assert Review.objects.get(revision__handover=handover).decision == "request_changes"
+    assert _state(handover) == HandoverState.CHANGES_REQUESTED
+
+
+def test_submitting_twice_at_once_submits_once(people, live_server):
+    project, scientist, _, sessions = people
+    handover, revision = ready_draft(project=project, owner=scientist)
+    result = race(
+        _post(live_server, sessions, scientist, handover, "submit"),
+        _post(live_server, sessions, scientist, handover, "submit"),
+    )
+    assert (result.first.status, result.second.status) == (200, 409), result
+    assert "already been submitted" in result.second.detail
+    revision.refresh_from_db()
+    assert revision.submitted_at is not None
+    from handoff.audit.models import AuditEvent
+    assert AuditEvent.objects.filter(verb="handover.submitted", details__handover=handover.pk).count() == 1
+
+
+def test_an_upload_that_arrives_while_the_revision_is_submitted_is_refused_and_not_stored(
+    people, live_server, settings
+):
+    project, scientist, _, sessions = people
+    handover, revision = ready_draft(project=project, owner=scientist)
+    before = set(Artifact.objects.filter(revision=revision).values_list("pk", "sha256"))
+    upload_url = f"{live_server.url}/api/v1/handovers/{handover.pk}/revisions/1/artifacts/"
+    result = race(
+        _post(live_server, sessions, scientist, handover, "submit"),
+        lambda: sessions[scientist.pk].post(
+            upload_url, data={"kind": ArtifactKind.PREDICTIONS},
+            files={"file": ("late.csv", b"id,prediction\n1,1\n")}, timeout=60),
+    )
+    assert (result.first.status, result.second.status) == (200, 409), result
+    assert "frozen" in result.second.detail
+    assert set(Artifact.objects.filter(revision=revision).values_list("pk", "sha256")) == before
+    stored = {path.name for path in (settings.MEDIA_ROOT).rglob("*") if path.is_file()}
+    assert not any(name.startswith("late") for name in stored), stored
+
+
+def test_a_revision_opened_at_once_with_an_accept_leaves_nothing_to_accept(people, live_server):
+    project, scientist, (eli, _), sessions = people
+    handover, revision = ready_draft(project=project, owner=scientist)
+    services.submit_revision(scientist, revision)
+    Handover.objects.filter(pk=handover.pk).update(state=HandoverState.CHANGES_REQUESTED)
+    ReviewFactory(revision=revision, reviewer=eli)
+    result = race(
+        _post(live_server, sessions, scientist, handover, "revise"),
+        _post(live_server, sessions, eli, handover, "accept", json={"comment": "Signed"}),
+    )
+    assert (result.first.status, result.second.status) == (200, 409), result
+    assert "draft now" in result.second.detail
+    assert _state(handover) == HandoverState.DRAFT
+    assert handover.revisions.count() == 2
+
