@@ -182,3 +182,21 @@ def ready_draft(project=None, owner=None, **revision_kwargs):
     for kind in (ArtifactKind.MODEL, ArtifactKind.PREDICTIONS, ArtifactKind.LABELS):
         ArtifactFactory(revision=revision, kind=kind)
     return handover, revision
+
+
+# --- audit ------------------------------------------------------------------
+
+from handoff.audit.models import AuditEvent  # noqa: E402
+
+
+class AuditEventFactory(factory.django.DjangoModelFactory):
+    """An audit event as a service records it; ``details`` names the handover
+    for the events a handover page lists as its activity."""
+
+    class Meta:
+        model = AuditEvent
+
+    actor = factory.SubFactory(UserFactory)
+    verb = "handover.commented"
+    project = factory.SubFactory(ProjectFactory)
+    details = factory.Dict({})

@@ -621,19 +621,6 @@ def test_pages_need_login(client, draft):
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
-def test_handover_page_query_count_does_not_grow_with_revisions(as_user, draft, scientist, engineer,
-                                                                 django_assert_max_num_queries):
-    handover, first = draft
-    put_in_state(handover, first, S.CHANGES_REQUESTED)
-    for number in (2, 3, 4):
-        revision = RevisionFactory(handover=handover, number=number)
-        for kind in ("model", "predictions", "labels"):
-            ArtifactFactory(revision=revision, kind=kind)
-    client = as_user(scientist)
-    with django_assert_max_num_queries(16):
-        assert client.get(handover.get_absolute_url()).status_code == 200
-
-
 # --- activity and discussion ----------------------------------------------------------
 
 
