@@ -1,6 +1,7 @@
 """Who may see what and do what: the one place that decides.
 
-Every page, form, API view and task asks here. Two questions:
+Every page, form, API view and task asks here. Two questions (and
+``projects_allowing(user, action)``, the second asked of every project at once):
 
 * ``visible_projects(user)`` scopes every queryset. A person sees a project
   when they hold a role on it, lead its team, or are a superuser.
@@ -60,6 +61,22 @@ def visible_projects(user):
     return Project.objects.filter(
         Q(role_assignments__user=user) | Q(team__leader=user)
     ).distinct()
+
+
+def projects_allowing(user, action):
+    """Projects where ``user`` may take ``action``, as one queryset: the
+    "may I" of ``can`` asked of every project at once (the new-handover
+    form's choices, the review queue), from the same tables."""
+    action = Action(action)
+    if not getattr(user, "is_authenticated", False):
+        return Project.objects.none()
+    if user.is_superuser and action in LEADER_ACTIONS:
+        return Project.objects.all()
+    roles = [role for role, actions in ROLE_ACTIONS.items() if action in actions]
+    allowed = Q(role_assignments__user=user, role_assignments__role__in=roles)
+    if action in LEADER_ACTIONS:
+        allowed |= Q(team__leader=user)
+    return Project.objects.filter(allowed).distinct()
 
 
 def visible_teams(user):

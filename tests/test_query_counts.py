@@ -218,12 +218,8 @@ def test_review_queue_queries_do_not_grow_with_handovers_awaiting_review(world):
     assert_queries_do_not_grow(logged_in(world.engineer), reverse("handovers:review_queue"), grow, ceiling=6)
 
 
-# 12 queries with 2 projects, 24 with 8; 5 at both once the form asks for its projects in one
-# query. Strict: the fix turns this into a failure, and then the mark comes off.
-@pytest.mark.xfail(strict=True, reason=(
-    "N+1 in handoff/handovers/forms.py: NewHandoverForm asks access.can() of every visible project, "
-    "two queries each (its team, my role); ask for the projects allowing CREATE_HANDOVER in one query"
-))
+# 12 queries with 2 projects and 24 with 8 while the form asked access.can() of each
+# project; 5 at both since it asks access.projects_allowing() once.
 @covers("handovers:new")
 def test_new_handover_form_queries_do_not_grow_with_my_projects_and_models(world):
     def grow(n):

@@ -139,8 +139,8 @@ class NewHandoverForm(TermsForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        projects = [p for p in access.visible_projects(user) if access.can(user, Action.CREATE_HANDOVER, p)]
-        project_ids = [p.pk for p in projects]
+        projects = access.projects_allowing(user, Action.CREATE_HANDOVER)
+        project_ids = list(projects.values_list("pk", flat=True))
         self.fields["project"].queryset = (
             access.visible_projects(user).filter(pk__in=project_ids).select_related("team")
         )

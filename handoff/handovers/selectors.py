@@ -8,10 +8,9 @@ from typing import NamedTuple
 
 from django.db.models import Max, Prefetch
 
-from handoff.access import scope
+from handoff.access import Action, projects_allowing, scope
 from handoff.audit.models import AuditEvent
 from handoff.core.errors import NotFound
-from handoff.teams.models import Role
 
 from .contract import TERM_FIELDS, TERM_LABELS, artifact_key
 from .models import (
@@ -141,8 +140,7 @@ def review_queue(user):
         visible_handovers(user)
         .filter(
             state=HandoverState.AWAITING_REVIEW,
-            project__role_assignments__user=user,
-            project__role_assignments__role=Role.ML_ENGINEER,
+            project__in=projects_allowing(user, Action.REVIEW_REVISION).values("pk"),
         )
         .order_by("awaiting_review_since", "id")
     )
