@@ -396,9 +396,11 @@ def submit_revision(actor, revision):
     return revision
 
 
-def record_validation_outcome(revision, *, passed):
+def record_validation_outcome(revision, *, passed, worker=None):
     """validating -> awaiting_review | validation_failed. Called by the validation task.
 
+    ``worker`` (``{"hostname", "pid"}`` of the process that validated, see
+    ``handoff.core.tasks.worker_identity``) is kept in the audit event.
     Idempotent: when the handover has already left ``validating`` for this
     revision (a redelivered task), nothing changes. -> Revision"""
     with transaction.atomic():
@@ -411,8 +413,9 @@ def record_validation_outcome(revision, *, passed):
         handover.state = target
         handover.awaiting_review_since = timezone.now() if passed else None
         handover.save(update_fields=["state", "awaiting_review_since", "updated_at"])
+        ran_by = {"worker": worker} if worker is not None else {}
         _audit(None, "handover.validation_passed" if passed else "handover.validation_failed", handover,
-               handover, revision=revision.number)
+               handover, revision=revision.number, **ran_by)
     return revision
 
 

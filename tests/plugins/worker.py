@@ -4,18 +4,28 @@
 queue of its own, switches the test process from eager tasks to sending them
 through Redis, and yields a handle. Tests using it are transactional, so the
 worker process sees what the test wrote.
+
+A start that fails (a busy machine, a worker slow to answer its first ping)
+is retried once, with the first failure's reason shown as a warning, so one
+slow start does not fail every worker test of the run.
 """
 
 import os
 import socket
 import subprocess
 import sys
-import time
+import warnings
 from urllib.parse import quote
 
+import psutil
 import pytest
 
+from tests.timing import WaitTimeout, scaled, wait_until
+
 from .services import need, on_postgres, redis_url
+
+START_TIMEOUT = 60  # seconds, scaled: from `celery worker` to its first answered ping
+STOP_TIMEOUT = 20  # seconds, scaled: from SIGTERM to exit (a warm shutdown ends the current task)
 
 
 def _database_url(settings_dict):
@@ -44,7 +54,70 @@ class WorkerHandle:
     def ping(self, timeout=1.0):
         from handoff.celery import app
 
-        return bool(app.control.ping(destination=[self.nodename], timeout=timeout))
+        return bool(app.control.ping(destination=[self.nodename], timeout=scaled(timeout)))
+
+    def pids(self):
+        """The worker's main process and its pool processes (where tasks run)."""
+        try:
+            main = psutil.Process(self.process.pid)
+            return {main.pid, *(child.pid for child in main.children(recursive=True))}
+        except psutil.NoSuchProcess:
+            return set()
+
+
+def assert_ran_in_worker(identity, worker):
+    """``identity`` (``{"hostname", "pid"}``, as ``handoff.core.tasks.worker_identity``
+    records it) names a process of ``worker``: not this test process, which is
+    where an eager task would have run."""
+    assert identity, "the task recorded no worker identity"
+    assert identity["pid"] != os.getpid(), (
+        f"the task ran in the test process (pid {os.getpid()}): tasks were eager, not sent to the worker")
+    assert identity["hostname"] == worker.nodename, (
+        f"the task ran on {identity['hostname']!r}, not on the worker {worker.nodename!r}")
+    assert identity["pid"] in worker.pids(), (
+        f"pid {identity['pid']} is not one of the worker's processes {sorted(worker.pids())}")
+
+
+class WorkerDidNotStart(Exception):
+    pass
+
+
+def _stop(process):
+    try:
+        pool = psutil.Process(process.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        pool = []
+    process.terminate()
+    try:
+        process.wait(timeout=scaled(STOP_TIMEOUT))
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    # A pool process left behind would take the next worker's tasks.
+    for child in pool:
+        try:
+            child.kill()
+        except psutil.NoSuchProcess:
+            pass
+
+
+def _tail(log, lines=40):
+    return "\n".join(log.splitlines()[-lines:])
+
+
+def _start_worker(command, env, cwd, queue, nodename, log_path):
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=cwd)
+    handle = WorkerHandle(process, queue, nodename, log_path)
+    try:
+        wait_until(lambda: process.poll() is not None or handle.ping(), "the Celery worker to answer a ping",
+                   timeout=START_TIMEOUT, interval=0.3, detail=lambda: _tail(handle.log()))
+    except WaitTimeout as exc:
+        _stop(process)
+        raise WorkerDidNotStart(str(exc)) from None
+    if process.poll() is not None:
+        raise WorkerDidNotStart(f"it exited with status {process.returncode}:\n{_tail(handle.log())}")
+    return handle
 
 
 @pytest.fixture(scope="session")
@@ -61,7 +134,7 @@ def _celery_worker_session(django_db_setup, django_db_blocker, tmp_path_factory)
     queue = settings.CELERY_TASK_DEFAULT_QUEUE
     nodename = f"{queue}@{socket.gethostname()}"
     media_root = tmp_path_factory.mktemp("worker-media")
-    log_path = tmp_path_factory.mktemp("worker-log") / "worker.log"
+    logs = tmp_path_factory.mktemp("worker-log")
     env = {
         **os.environ,
         "DATABASE_URL": _database_url(settings_dict),
@@ -71,28 +144,24 @@ def _celery_worker_session(django_db_setup, django_db_blocker, tmp_path_factory)
         "DJANGO_SETTINGS_MODULE": "handoff.settings",
         "CONN_MAX_AGE": "0",
     }
-    log = open(log_path, "w")  # noqa: SIM115 - closed at teardown
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "handoff", "worker", "-Q", queue, "-n", nodename,
-         "--pool", "prefork", "--concurrency", "1", "--loglevel", "INFO",
-         "--without-gossip", "--without-mingle"],
-        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=str(settings.BASE_DIR),
-    )
-    handle = WorkerHandle(process, queue, nodename, log_path)
+    command = [sys.executable, "-m", "celery", "-A", "handoff", "worker", "-Q", queue, "-n", nodename,
+               "--pool", "prefork", "--concurrency", "1", "--loglevel", "INFO",
+               "--without-gossip", "--without-mingle"]
+    start = (command, env, str(settings.BASE_DIR), queue, nodename)
+    failures = []
+    for log_name in ("worker.log", "worker-retry.log"):
+        try:
+            handle = _start_worker(*start, logs / log_name)
+            break
+        except WorkerDidNotStart as exc:
+            failures.append(str(exc))
+            if len(failures) == 1:
+                warnings.warn(f"the Celery worker did not start; trying once more. First attempt: {exc}")
+    else:
+        pytest.fail("the Celery worker did not start, twice.\n" + "\n".join(failures), pytrace=False)
     handle.media_root = media_root
-    deadline = time.monotonic() + 60
-    while not handle.ping():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"the Celery worker did not start:\n{handle.log()}", pytrace=False)
-        time.sleep(0.3)
     yield handle
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    _stop(handle.process)
 
 
 @pytest.fixture
