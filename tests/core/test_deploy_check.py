@@ -8,6 +8,8 @@ import sys
 
 from django.conf import settings
 
+from tests.timing import scaled
+
 PRODUCTION = {"DEBUG": "0", "ALLOWED_HOSTS": "example.org"}
 
 
@@ -18,7 +20,7 @@ def manage(*args, **env):
     environment.update(env)
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=settings.BASE_DIR, env=environment,
-        capture_output=True, text=True, timeout=120,
+        capture_output=True, text=True, timeout=scaled(120),
     )
 
 
@@ -68,7 +70,8 @@ print(health.status_code, api.status_code, api.get("Location", ""))
 def test_production_redirects_to_https_except_the_health_probe(tmp_path):
     # Load balancers probe /health/ over plain HTTP; everything else moves to HTTPS.
     result = subprocess.run(
-        [sys.executable, "-c", PROBE], cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=120,
+        [sys.executable, "-c", PROBE], cwd=settings.BASE_DIR, capture_output=True, text=True,
+        timeout=scaled(120),
         env={
             **{k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ},
             "DJANGO_SETTINGS_MODULE": "handoff.settings", "SECRET_KEY": random_secret_key(),

@@ -3,14 +3,30 @@
 ``page`` is a fresh browser context on ``live_server``; every request that
 would leave the machine is blocked and recorded in ``page.external_requests``
 so a test can assert that nothing came from the internet.
+
+Every Playwright timeout is set here, explicitly and scaled by
+``HANDOFF_TEST_TIMEOUT_SCALE`` (``tests.timing``), rather than left at
+Playwright's defaults: launching Chromium, navigating, every other action and
+every ``expect``. A launch that fails is retried once, with the first
+failure's reason shown as a warning, so one slow launch on a busy machine does
+not fail every browser test of the run.
 """
 
 import os
+import warnings
 from urllib.parse import urlsplit
 
 import pytest
 
+from tests.timing import scaled
+
 from .services import chromium_path, need
+
+# Seconds, before scaling.
+LAUNCH_TIMEOUT = 60  # Chromium's start, under load; Playwright's own default is 30
+NAVIGATION_TIMEOUT = 30  # goto, reload, wait_for_url: a page of the live server, its assets local
+ACTION_TIMEOUT = 15  # click, fill, locator waits
+EXPECT_TIMEOUT = 10  # an assertion that the page reaches a state; Playwright's own default is 5
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls a
 # test makes between browser steps are still synchronous and safe.
@@ -24,14 +40,28 @@ CHROMIUM_ARGS = [
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
+def timeout_ms(seconds):
+    """A Playwright timeout (milliseconds) for ``seconds``, scaled."""
+    return scaled(seconds) * 1000
+
+
 @pytest.fixture(scope="session")
 def chromium():
     path = chromium_path()
     need(path is not None, "Chromium is needed at /usr/bin/chromium (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import Error, expect, sync_playwright
 
+    def launch(playwright):
+        return playwright.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS,
+                                          timeout=timeout_ms(LAUNCH_TIMEOUT))
+
+    expect.set_options(timeout=timeout_ms(EXPECT_TIMEOUT))
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
+        try:
+            browser = launch(playwright)
+        except Error as first:
+            warnings.warn(f"Chromium did not launch; trying once more. First attempt: {first}")
+            browser = launch(playwright)
         yield browser
         browser.close()
 
@@ -44,7 +74,8 @@ def open_page(chromium, live_server):
 
     def open_():
         context = chromium.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(15_000)
+        context.set_default_timeout(timeout_ms(ACTION_TIMEOUT))
+        context.set_default_navigation_timeout(timeout_ms(NAVIGATION_TIMEOUT))
         contexts.append(context)
         external = []
 

@@ -10,6 +10,8 @@ import shutil
 
 import pytest
 
+from tests.timing import scaled
+
 CI = os.environ.get("CI", "").lower() == "true"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
@@ -47,6 +49,6 @@ def redis_available():
     import redis
 
     try:
-        redis.Redis.from_url(redis_url(), socket_connect_timeout=2).ping()
+        redis.Redis.from_url(redis_url(), socket_connect_timeout=scaled(2)).ping()
     except redis.RedisError as exc:
         need(False, f"Redis at {redis_url()} does not answer: {exc}")

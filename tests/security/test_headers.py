@@ -10,6 +10,7 @@ import pytest
 from django.conf import settings
 
 from tests.core.test_deploy_check import random_secret_key
+from tests.timing import scaled
 
 from .conftest import logged_in
 
@@ -42,7 +43,8 @@ print(json.dumps({"headers": dict(page.headers), "login": login.status_code, "co
 def production(tmp_path_factory):
     db = tmp_path_factory.mktemp("prod") / "db.sqlite3"
     result = subprocess.run(
-        [sys.executable, "-c", PROBE], cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=180,
+        [sys.executable, "-c", PROBE], cwd=settings.BASE_DIR, capture_output=True, text=True,
+        timeout=scaled(180),
         env={
             **{k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ},
             "DJANGO_SETTINGS_MODULE": "handoff.settings", "SECRET_KEY": random_secret_key(), "DEBUG": "0",
