@@ -237,7 +237,9 @@ def test_bad_input_on_actions(submitted_draft, scientist, engineer, manager):
     assert eng.post(f"{h}/comments/", {"body": ""}, format="json").status_code == 400
     response = eng.post(f"{h}/comments/", {"body": "On it"}, format="json")
     assert response.status_code == 201 and response.json()["author"] == engineer.username
-    assert APIClient().get(f"{h}/").status_code in (401, 403)
+    anonymous = APIClient().get(f"{h}/")
+    assert anonymous.status_code == 401
+    assert anonymous["WWW-Authenticate"] == "Token"
 
 
 def test_submit_names_what_is_missing_and_bad_uploads(project, scientist):

@@ -147,7 +147,10 @@ def test_review_queue_and_team_leader_pages_escape_names(poisoned):
     world.handover.state = "awaiting_review"
     world.handover.save()
     html = logged_in(world.people["ml_engineer"]).get("/handovers/review-queue/").content.decode()
-    assert "secret" not in html or "&lt;script&gt;" in html
+    # The poisoned owner's name and model name are listed, as text and never as tags.
+    assert "&lt;script&gt;alert(&#x27;xss&#x27;)&lt;/script&gt;" in html
+    assert "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;" in html
+    assert SCRIPT not in html and IMG not in html
     _assert_inert(html, "review queue")
     html = logged_in(world.people["team_leader"]).get(f"/projects/{world.project.slug}/").content.decode()
     _assert_inert(html, "project page as leader")
