@@ -19,8 +19,6 @@ def worker_identity(task):
 @shared_task(bind=True)
 def probe(self, note="worker probe"):
     """Write one audit event, signed with the worker's identity: proves a
-    worker can reach the database.
-
-    Used by the health page's deep check and by the worker fixture's test."""
+    worker can reach the database. Used by the worker tests."""
     event = record(None, "worker.probe", None, note=note, worker=worker_identity(self))
     return event.pk
