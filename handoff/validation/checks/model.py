@@ -1,0 +1,218 @@
+"""The model checks: ``model.format``, ``model.framework``, ``model.parameters``, and
+the runtime checks for an ONNX model.
+
+The format is told by the upload name's extension, and the content must agree:
+ONNX and safetensors are parsed (never executed); every other format (pickle,
+joblib, ``.pt``, ``.h5`` …) is stored, never loaded, and "cannot be verified".
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import onnx_model, runtime, safetensors_model
+from .outcomes import ERROR, FAIL, PASS, Outcome, failed, skipped
+from .terms import ArtifactFile, Terms
+
+FORMAT, FRAMEWORK, PARAMETERS = "model.format", "model.framework", "model.parameters"
+
+NEVER_LOADED = {
+    ".pkl": "pickle files are never loaded or executed",
+    ".pickle": "pickle files are never loaded or executed",
+    ".joblib": "joblib files are pickles, and are never loaded or executed",
+    ".pt": "PyTorch .pt files are pickles, and are never loaded or executed",
+    ".pth": "PyTorch .pth files are pickles, and are never loaded or executed",
+    ".bin": "binary weight files (often PyTorch pickles) are never loaded or executed",
+    ".ckpt": "checkpoint files are pickles, and are never loaded or executed",
+    ".h5": "Keras .h5 files are never loaded (they can hold code in Lambda layers)",
+    ".keras": "Keras files are never loaded (they can hold code in Lambda layers)",
+}
+CHECKABLE = "export the model to ONNX (or its weights to safetensors) to have it checked"
+
+
+@dataclass
+class Inspection:
+    """What reading the model file found, shared by the model and runtime checks."""
+
+    fmt: str  # "onnx" | "safetensors" | "" (not readable or not checkable)
+    format_outcome: Outcome
+    parameters: int | None = None
+    parameter_details: dict = field(default_factory=dict)
+    frameworks: set | None = None
+    framework_evidence: str = ""
+    feeds: list = field(default_factory=list)
+    why_not: str = ""  # why the model-dependent checks cannot run
+
+
+def inspect(artifact: ArtifactFile | None) -> Inspection:
+    if artifact is None:
+        outcome = skipped(FORMAT, "cannot be verified: no model file is attached")
+        return Inspection("", outcome, why_not="no model file is attached")
+    suffix = artifact.suffix
+    if suffix == ".onnx":
+        return _inspect_onnx(artifact)
+    if suffix == ".safetensors":
+        return _inspect_safetensors(artifact)
+    why = NEVER_LOADED.get(suffix, f"{suffix or 'files without an extension'} files are never loaded")
+    outcome = skipped(
+        FORMAT,
+        f"cannot be verified: {why}; {CHECKABLE}",
+        details={"format": suffix.lstrip(".") or "unknown", "name": artifact.name},
+    )
+    return Inspection("", outcome, why_not=f"the model is a {suffix or 'extensionless'} file, and {why}")
+
+
+def _inspect_onnx(artifact: ArtifactFile) -> Inspection:
+    try:
+        model = onnx_model.load(Path(artifact.path))
+    except onnx_model.NotOnnx as exc:
+        outcome = failed(FORMAT, f"not an ONNX file: {exc}", details={"name": artifact.name})
+        return Inspection("", outcome, why_not="the model file is not a valid ONNX file (see model.format)")
+    details = onnx_model.describe(model)
+    problems, external = onnx_model.external_data_problems(model, Path(artifact.path).parent)
+    if external:
+        details["external_data"] = external[:50]
+    if problems:
+        outcome = failed(FORMAT, "external data refused: " + "; ".join(problems[:5]), details=details)
+        return Inspection("", outcome, why_not="the model's external data was refused (see model.format)")
+    complaint = onnx_model.checker_problem(model)
+    if complaint:
+        details["checker"] = complaint
+        outcome = failed(FORMAT, f"the ONNX checker rejects the model: {complaint}", details=details)
+        return Inspection("", outcome, why_not="the ONNX checker rejects the model (see model.format)")
+    opset = details["opset"].get("ai.onnx")
+    outcome = Outcome(
+        FORMAT,
+        PASS,
+        message=f"a valid ONNX model (IR {details['ir_version']}, opset {opset}) written by"
+        f" {details['producer_name'] or 'an unnamed producer'}",
+        details=details,
+    )
+    count, count_details = onnx_model.count_parameters(model)
+    frameworks, evidence = onnx_model.framework(model)
+    return Inspection(
+        "onnx",
+        outcome,
+        parameters=count,
+        parameter_details=count_details,
+        frameworks=frameworks,
+        framework_evidence=evidence,
+        feeds=onnx_model.feeds(model),
+    )
+
+
+def _inspect_safetensors(artifact: ArtifactFile) -> Inspection:
+    try:
+        tensors, metadata = safetensors_model.read_header(Path(artifact.path))
+    except safetensors_model.NotSafetensors as exc:
+        outcome = failed(FORMAT, f"not a valid safetensors file: {exc}", details={"name": artifact.name})
+        return Inspection(
+            "", outcome, why_not="the model file is not a valid safetensors file (see model.format)"
+        )
+    details = safetensors_model.describe(tensors, metadata)
+    outcome = Outcome(
+        FORMAT, PASS, message=f"a valid safetensors file with {len(tensors):,} tensors", details=details
+    )
+    count, count_details = safetensors_model.count_parameters(tensors)
+    frameworks, evidence = safetensors_model.framework(metadata)
+    return Inspection(
+        "safetensors",
+        outcome,
+        parameters=count,
+        parameter_details=count_details,
+        frameworks=frameworks,
+        framework_evidence=evidence,
+        why_not="safetensors holds weights only: there is no graph to run",
+    )
+
+
+def framework_outcome(terms: Terms, found: Inspection) -> Outcome:
+    declared = terms.framework
+    if not found.fmt:
+        return skipped(FRAMEWORK, f"cannot be verified: {found.why_not}")
+    details = {"declared": declared, "evidence": found.framework_evidence}
+    if found.frameworks is None:
+        return skipped(FRAMEWORK, f"cannot be verified: {found.framework_evidence}", details=details)
+    details["file_says"] = sorted(found.frameworks)
+    if declared == "other":
+        return skipped(
+            FRAMEWORK,
+            f"the declared framework is 'other', so there is nothing to compare: {found.framework_evidence}",
+            details=details,
+        )
+    if declared in found.frameworks:
+        return Outcome(
+            FRAMEWORK, PASS, message=f"declared {declared}; {found.framework_evidence}", details=details
+        )
+    return failed(FRAMEWORK, f"declared {declared}, but {found.framework_evidence}", details=details)
+
+
+def parameters_outcome(terms: Terms, found: Inspection) -> Outcome:
+    if not found.fmt or found.parameters is None:
+        return skipped(
+            PARAMETERS,
+            f"cannot be verified: {found.why_not}",
+            claimed=terms.parameter_count,
+            unit="parameters",
+        )
+    counted = found.parameters
+    details = dict(found.parameter_details)
+    claimed = terms.parameter_count
+    if claimed is None:
+        return skipped(
+            PARAMETERS,
+            f"counted {counted:,} parameters: no parameter count was claimed",
+            measured=counted,
+            unit="parameters",
+            details=details,
+        )
+    if counted == claimed:
+        return Outcome(
+            PARAMETERS,
+            PASS,
+            claimed=claimed,
+            measured=counted,
+            tolerance=0,
+            unit="parameters",
+            message=f"parameters claimed {claimed:,}, counted {counted:,}",
+            details=details,
+        )
+    return failed(
+        PARAMETERS,
+        f"parameters claimed {claimed:,}, counted {counted:,} learned floating-point values in the file:"
+        " they must be equal",
+        claimed=claimed,
+        measured=counted,
+        tolerance=0,
+        unit="parameters",
+        details=details,
+    )
+
+
+def runtime_outcomes(
+    terms: Terms,
+    found: Inspection,
+    model: ArtifactFile | None,
+    sample: ArtifactFile | None,
+    *,
+    threads: int,
+    progress,
+    environment: dict,
+) -> list[Outcome]:
+    keys = (runtime.LATENCY, runtime.MEMORY)
+    if found.fmt != "onnx":
+        why = found.why_not or "only ONNX models can be run"
+        return [skipped(key, f"cannot be measured: {why}") for key in keys]
+    try:
+        result = runtime.measure(
+            Path(model.path),
+            found.feeds,
+            batch_size=terms.latency_batch_size,
+            threads=threads,
+            sample=sample,
+            progress=progress,
+        )
+    except runtime.ProbeFailed as exc:
+        status = exc.status if exc.status in (FAIL, ERROR) else FAIL
+        details = {**exc.details, "cpu_model": environment.get("cpu_model"), "threads": threads}
+        return [Outcome(key, status, message=str(exc), details=details) for key in keys]
+    return runtime.outcomes(terms, result, environment)
