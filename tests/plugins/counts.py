@@ -40,7 +40,8 @@ class RunCounts:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session, exitstatus):
-        if self.collected is None or exitstatus == pytest.ExitCode.INTERRUPTED:
+        # Interrupted, or stopped on purpose (-x, --maxfail): not every test was meant to run.
+        if self.collected is None or exitstatus == pytest.ExitCode.INTERRUPTED or session.shouldstop:
             return
         collected, ran = len(self.collected), sum(self.ran.values())
         if collected == ran:
