@@ -105,9 +105,7 @@ def binary_case(tmp_path_factory) -> Case:
     """LogisticRegression on breast cancer (binary): skl2onnx writes its weights twice, as -w and w."""
     X, y = load_breast_cancer(return_X_y=True)
     X_train, X_test, y_train, y_test = _split(X, y)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        estimator = LogisticRegression(max_iter=5000).fit(X_train, y_train)
+    estimator = LogisticRegression(solver="liblinear").fit(X_train, y_train)
     path = _export(estimator, X_train, tmp_path_factory.mktemp("binary") / "logistic.onnx")
     return Case(
         estimator,
@@ -138,7 +136,8 @@ def multiclass_case(tmp_path_factory) -> Case:
         ids=np.arange(len(y_test)) + 1,
         prediction=estimator.predict(X_test),
         proba=estimator.predict_proba(X_test),
-        expected_parameters=sum(c.size for c in estimator.coefs_) + sum(i.size for i in estimator.intercepts_),
+        expected_parameters=sum(c.size for c in estimator.coefs_)
+        + sum(i.size for i in estimator.intercepts_),
     )
 
 
@@ -167,5 +166,7 @@ def _quick_timing(monkeypatch):
     monkeypatch.setattr(
         runtime,
         "TIMING",
-        runtime.Timing(warmup_runs=1, min_runs=5, min_seconds=0.05, max_runs=200, max_seconds=2, timeout_seconds=60),
+        runtime.Timing(
+            warmup_runs=1, min_runs=5, min_seconds=0.05, max_runs=200, max_seconds=2, timeout_seconds=60
+        ),
     )

@@ -47,7 +47,9 @@ def test_roc_auc_counts_ties_as_sklearn_does(rng):
 def test_roc_auc_accepts_scores_that_are_not_probabilities(rng):
     y_true = rng.integers(0, 2, 1000)
     margin = rng.normal(size=1000) * 5 + y_true
-    assert metrics.roc_auc_binary(y_true == 1, margin) == pytest.approx(sk.roc_auc_score(y_true, margin), abs=TOL)
+    assert metrics.roc_auc_binary(y_true == 1, margin) == pytest.approx(
+        sk.roc_auc_score(y_true, margin), abs=TOL
+    )
 
 
 def test_log_loss_clips_certain_probabilities_as_sklearn_does():
