@@ -351,13 +351,14 @@ def _evidence(terms, book, slice_book, joined: Join, predictions: Table, labels:
 def _resolve_classes(terms, book: ClassBook, ev: Evidence, predictions, labels, p_rows, l_rows) -> None:
     """Turn codes of first appearance into the task's classes, or say what is wrong with them."""
     names = list(book.names)
+    shown = sorted(names, key=_class_order)
     if book.strangers:
         strangers = ", ".join(f"{name!r} (in {where})" for name, where in list(book.strangers.items())[:5])
         ev.problems.setdefault(
             "label",
             f"{strangers} {'is' if len(book.strangers) == 1 else 'are'} not among the task's classes,"
             " which are"
-            f" named by the proba_ columns ({', '.join(names)}): fix the value or add its proba_ column",
+            f" named by the proba_ columns ({', '.join(shown)}): fix the value or add its proba_ column",
         )
     if terms.task_type == "binary_classification":
         positive = canonical(terms.positive_label)
@@ -365,14 +366,14 @@ def _resolve_classes(terms, book: ClassBook, ev: Evidence, predictions, labels, 
             ev.problems.setdefault(
                 "label",
                 f"a binary task has two classes, but the labels and predictions hold {len(names)}"
-                f" ({', '.join(names[:10])}): is the task multiclass?",
+                f" ({', '.join(shown[:10])}): is the task multiclass?",
             )
             return
         if positive not in names and len(names) == 2:
             ev.problems.setdefault(
                 "label",
                 f"the positive label {terms.positive_label!r} is not one of the classes in the files"
-                f" ({', '.join(names)}): set the contract's positive label to one of them",
+                f" ({', '.join(shown)}): set the contract's positive label to one of them",
             )
             return
         negative = next((n for n in names if n != positive), None)

@@ -66,6 +66,7 @@ def judge(
     ``basis`` says what it was measured on ("on 171 rows"); it goes into the sentence.
     A figure with neither claim nor limit is SKIPPED, with the measurement kept.
     """
+    claimed, minimum, maximum = (None if v is None else float(v) for v in (claimed, minimum, maximum))
     decimals = decimals_for(tolerance)
     unit_text = f" {unit}" if unit and unit not in ("rows", "parameters") else ""
     on = f" {basis}" if basis else ""

@@ -78,10 +78,11 @@ class ClassBook:
     def __init__(self, seed: list[str] | None = None, closed: bool = False):
         self.names: list[str] = []
         self.index: dict[str, int] = {}
-        self.closed = closed  # a closed book refuses classes it was not seeded with
+        self.closed = False
         self.strangers: dict[str, str] = {}  # unknown class -> where it was seen
         for name in seed or []:
             self.code(name)
+        self.closed = closed  # a closed book refuses classes it was not seeded with
 
     def code(self, name: str | None, where: str = "") -> int:
         if name is None:
@@ -213,17 +214,24 @@ def _batches(
         else:
             types[column.header] = pa.string()
     all_headers = header_of(artifact)
-    reader = pacsv.open_csv(_csv_source(artifact), **_csv_options(artifact, headers, types, threads))
+
+    def unreadable(exc: pa.ArrowInvalid) -> Exception:
+        match = _CSV_COLUMN.search(str(exc))
+        if match and int(match.group(1)) < len(all_headers):
+            return _ColumnUnreadable(all_headers[int(match.group(1))], match.group(2))
+        return FileProblem(f"{artifact.name} cannot be read as CSV: {_short(str(exc))}")
+
+    try:  # the first block is parsed and converted here already
+        reader = pacsv.open_csv(_csv_source(artifact), **_csv_options(artifact, headers, types, threads))
+    except pa.ArrowInvalid as exc:
+        raise unreadable(exc) from None
     while True:
         try:
             batch = reader.read_next_batch()
         except StopIteration:
             return
         except pa.ArrowInvalid as exc:
-            match = _CSV_COLUMN.search(str(exc))
-            if match and int(match.group(1)) < len(all_headers):
-                raise _ColumnUnreadable(all_headers[int(match.group(1))], match.group(2)) from None
-            raise FileProblem(f"{artifact.name} cannot be read as CSV: {_short(str(exc))}") from None
+            raise unreadable(exc) from None
         yield batch
 
 

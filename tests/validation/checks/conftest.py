@@ -74,7 +74,7 @@ class Case:
         return {
             "id": self.ids[order],
             "label": self.y_test[order],
-            "group": np.where(self.ids[order] % 3 == 0, "a", "b"),
+            "group": np.where(self.ids[order] % 2 == 0, "a", "b"),
         }
 
     def write(self, folder: Path, suffix: str = ".csv") -> tuple[ArtifactFile, ArtifactFile]:
