@@ -16,18 +16,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
-import pyarrow.parquet as pq
 
 from . import metrics
 from .join import Join, join
 from .outcomes import PASS, Outcome, failed, figure, guard, judge, skipped
 from .tables import (
-    CSV_SUFFIXES,
     ClassBook,
     Column,
     FileProblem,
     Table,
     canonical,
+    estimate_rows,
     find,
     header_of,
     proba_columns,
@@ -36,7 +35,6 @@ from .tables import (
 from .terms import ArtifactFile, Terms
 
 IDS, ROWS = "data.ids", "data.rows"
-HEAD_BYTES = 1 << 20
 ROW_EXAMPLES = 3
 
 
@@ -136,47 +134,25 @@ class _Unreadable:
 
 
 class _Rows:
-    """Rows read so far over both files, for the progress bar."""
+    """Rows read so far in each file, summed for the progress bar."""
 
     def __init__(self, progress, artifacts: list[ArtifactFile]):
         self.progress = progress
-        estimates = [_estimate_rows(a) for a in artifacts]
+        estimates = [estimate_rows(a) for a in artifacts]
         self.total = None if any(e is None for e in estimates) else sum(estimates)
-        self.done_before = 0
+        self.done = [0] * len(artifacts)
 
-    def reporter(self):
-        if self.progress is None:
-            return None
+    def counter(self, index: int):
+        def count(rows: int, _file_total):
+            self.done[index] = rows
+            self.report()
 
-        def report(rows: int, _file_total):
-            done = self.done_before + rows
-            total = None if self.total is None else max(self.total, done)
-            self.progress(IDS, done, total)
+        return count
 
-        return report
-
-    def finished(self, rows: int) -> None:
-        self.done_before += rows
-
-
-def _estimate_rows(artifact: ArtifactFile) -> int | None:
-    """Rows in a file, from Parquet metadata or from the line length at the head of a CSV."""
-    if artifact.suffix not in CSV_SUFFIXES:
-        try:
-            return pq.ParquetFile(artifact.path).metadata.num_rows
-        except Exception:  # an unreadable file is reported by the reader; this is only a progress bar
-            return None
-    if artifact.suffix.endswith(".gz"):
-        return None
-    try:
-        with open(artifact.path, "rb") as stream:
-            head = stream.read(HEAD_BYTES)
-    except OSError:
-        return None
-    lines = head.count(b"\n")
-    if len(head) < HEAD_BYTES:
-        return max(lines - 1 + (0 if head.endswith(b"\n") else 1), 0)
-    return int(artifact.size * lines / len(head)) - 1 if lines else None
+    def report(self) -> None:
+        if self.progress is not None:
+            done = sum(self.done)
+            self.progress(IDS, done, None if self.total is None else max(self.total, done))
 
 
 def _gather(terms, claims, predictions, labels, progress, threads):
@@ -255,27 +231,36 @@ def _gather(terms, claims, predictions, labels, progress, threads):
                 f" (its columns: {_names(l_header)})"
             )
 
-    rows = _Rows(progress, [predictions, labels])
-    label_table = prediction_table = None
-    try:
-        label_table = read_table(labels, l_columns, books, rows.reporter(), threads > 1)
-        rows.finished(label_table.rows)
-        if label_table.rows == 0:
-            raise FileProblem(f"{labels.name} has a header but no rows")
-        prediction_table = read_table(predictions, p_columns, books, rows.reporter(), threads > 1)
-        rows.finished(prediction_table.rows)
-        if prediction_table.rows == 0:
-            raise FileProblem(f"{predictions.name} has a header but no rows")
-    except FileProblem as exc:
-        return _Unreadable(str(exc), {}, label_table.rows if label_table is not None else None)
-    if progress is not None:
-        progress(IDS, rows.done_before, rows.done_before)
+    rows = _Rows(progress, [labels, predictions])
+    outcomes = []
+    for i, (artifact, columns) in enumerate(((labels, l_columns), (predictions, p_columns))):
+        # Read one after the other: reading both at once in two threads measured no faster here
+        # (the time goes to parsing and to fresh memory, which two threads share).
+        outcomes.append(_attempt(read_table, artifact, columns, books, rows.counter(i), threads > 1))
+        if isinstance(outcomes[-1], FileProblem):
+            break
+    label_table = outcomes[0] if isinstance(outcomes[0], Table) else None
+    problems = [str(o) for o in outcomes if isinstance(o, FileProblem)]
+    for table in outcomes:
+        if isinstance(table, Table) and table.rows == 0:
+            problems.append(f"{table.name} has a header but no rows")
+    if problems:
+        return _Unreadable("; ".join(problems), {}, label_table.rows if label_table is not None else None)
+    label_table, prediction_table = outcomes
+    rows.report()
 
     column_problems.update(label_table.problems)
     column_problems.update(prediction_table.problems)
     joined = join(prediction_table, label_table)
     evidence = _evidence(terms, book, books["slice"], joined, prediction_table, label_table, column_problems)
     return evidence, joined, prediction_table, label_table
+
+
+def _attempt(read, *args):
+    try:
+        return read(*args)
+    except FileProblem as exc:
+        return exc
 
 
 def _class_order(name: str):
@@ -290,6 +275,11 @@ def _names(header: list[str], limit: int = 12) -> str:
     return shown + (f" and {len(header) - limit} more" if len(header) > limit else "") if header else "none"
 
 
+def _row(rows: np.ndarray | None, i: int) -> int:
+    """The file row of the i-th matched row (rows None: the file's own order)."""
+    return int(i if rows is None else rows[i])
+
+
 def _id_of(table: Table, row: int):
     if table.text_ids is not None:
         return table.text_ids[int(row)].as_py()
@@ -300,14 +290,18 @@ def _evidence(terms, book, slice_book, joined: Join, predictions: Table, labels:
     rows = joined.matched
     basis = f"on {rows:,} rows" if joined.clean else f"on the {rows:,} rows whose ids match (see data.ids)"
     ev = Evidence(rows=rows, basis=basis, task=terms.task_type, problems=dict(problems))
-    p_rows, l_rows = joined.pred_rows, joined.label_rows
+    p_rows = None if joined.predictions_in_order else joined.pred_rows
+    l_rows = joined.label_rows
+
+    def matched_predictions(array: np.ndarray) -> np.ndarray:
+        return array if joined.predictions_in_order else array[p_rows]
 
     if "label" in labels.arrays:
         ev.y_true = labels.arrays["label"][l_rows]
     if "prediction" in predictions.arrays:
-        ev.y_pred = predictions.arrays["prediction"][p_rows]
+        ev.y_pred = matched_predictions(predictions.arrays["prediction"])
     if "score" in predictions.arrays:
-        ev.score = predictions.arrays["score"][p_rows]
+        ev.score = matched_predictions(predictions.arrays["score"])
     if "slice" in labels.arrays:
         ev.slices = labels.arrays["slice"][l_rows]
         ev.slice_names = list(slice_book.names)
@@ -319,7 +313,7 @@ def _evidence(terms, book, slice_book, joined: Join, predictions: Table, labels:
             r in predictions.arrays for r in proba_roles
         ):
             ev.proba = (
-                np.column_stack([predictions.arrays[r][p_rows] for r in proba_roles])
+                np.column_stack([matched_predictions(predictions.arrays[r]) for r in proba_roles])
                 if rows
                 else (np.empty((0, len(proba_roles))))
             )
@@ -340,7 +334,7 @@ def _evidence(terms, book, slice_book, joined: Join, predictions: Table, labels:
                 continue
             bad = np.flatnonzero(~np.isfinite(array))
             if len(bad):
-                examples = ", ".join(str(_id_of(table, table_rows[i])) for i in bad[:ROW_EXAMPLES])
+                examples = ", ".join(str(_id_of(table, _row(table_rows, i))) for i in bad[:ROW_EXAMPLES])
                 ev.problems[role] = (
                     f"{table.name} has {len(bad):,} rows with an empty or non-numeric {role}"
                     f" (e.g. id {examples}): every row needs a number"
@@ -393,7 +387,7 @@ def _resolve_classes(terms, book: ClassBook, ev: Evidence, predictions, labels, 
             continue
         bad = np.flatnonzero(array < 0)
         if len(bad) and role not in ev.problems:
-            examples = ", ".join(str(_id_of(table, rows[i])) for i in bad[:ROW_EXAMPLES])
+            examples = ", ".join(str(_id_of(table, _row(rows, i))) for i in bad[:ROW_EXAMPLES])
             ev.problems[role] = (
                 f"{table.name} has {len(bad):,} rows with an empty or unknown {role} (e.g. id {examples})"
             )

@@ -32,7 +32,7 @@ class IdSet:
 
 @dataclass
 class Join:
-    pred_rows: np.ndarray  # row numbers in the predictions file, in file order
+    chosen_pred_rows: np.ndarray | None  # matched rows of the predictions, in file order; None: all
     label_rows: np.ndarray  # the matching rows of the labels file
     missing: IdSet  # in the labels, not in the predictions
     unknown: IdSet  # in the predictions, not in the labels
@@ -43,7 +43,16 @@ class Join:
 
     @property
     def matched(self) -> int:
-        return len(self.pred_rows)
+        return len(self.label_rows)
+
+    @property
+    def predictions_in_order(self) -> bool:
+        """Every prediction row matched, in file order: its columns need no gathering."""
+        return self.chosen_pred_rows is None
+
+    @property
+    def pred_rows(self) -> np.ndarray:
+        return np.arange(self.matched) if self.chosen_pred_rows is None else self.chosen_pred_rows
 
     @property
     def clean(self) -> bool:
@@ -100,7 +109,7 @@ def join(predictions: Table, labels: Table) -> Join:
         dense = span <= 2 * (len(p) + len(lab)) + 1024
         result = (_dense if dense else _sparse)(p, lab, lo, span, decode)
     if p_rows is not None:
-        result.pred_rows = p_rows[result.pred_rows]
+        result.chosen_pred_rows = p_rows[result.pred_rows]
     if l_rows is not None:
         result.label_rows = l_rows[result.label_rows]
     result.empty_in_predictions = len(predictions.null_id_rows)
@@ -125,32 +134,54 @@ def _set(ids: np.ndarray, counts: np.ndarray, decode) -> IdSet:
 
 
 def _dense(p, lab, lo, span, decode) -> Join:
-    p_off = p - lo
-    l_off = lab - lo
-    in_p = np.bincount(p_off, minlength=span)
-    in_l = np.bincount(l_off, minlength=span)
-    index_type = np.int32 if len(lab) < 2**31 else np.int64
-    where_l = np.full(span, -1, dtype=index_type)
-    where_l[l_off] = np.arange(len(lab), dtype=index_type)
+    """Direct addressing: one int32 slot per possible id and file, holding the row that has it
+    (-1: no row, -2: more than one). Fresh memory is costly, so nothing here is int64 per row."""
+    p_off = p - lo if lo else p
+    l_off = lab - lo if lo else lab
+    rows = np.arange(max(len(p), len(lab)), dtype=np.int32)
 
-    once = (in_p == 1) & (in_l == 1)
-    pred_rows = np.flatnonzero(once[p_off])
-    label_rows = where_l[p_off[pred_rows]].astype(np.int64)
-    del once, where_l
+    def slots(offsets: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(row of each id, the duplicated ids' offsets, how many rows they have)."""
+        slot = np.full(span, -1, dtype=np.int32)
+        slot[offsets] = rows  # with duplicates, the last row wins
+        if np.count_nonzero(slot != -1) == len(offsets):
+            return slot, np.empty(0, np.int64), np.empty(0, np.int64)
+        lost = np.flatnonzero(slot[offsets] != rows)
+        if not len(lost):
+            return slot, np.empty(0, np.int64), np.empty(0, np.int64)
+        duplicated, extra = np.unique(offsets[lost], return_counts=True)
+        slot[duplicated] = -2
+        return slot, duplicated, extra + 1
 
-    def ids_where(mask, counts) -> IdSet:
-        offsets = np.flatnonzero(mask)
-        return IdSet(
-            int(len(offsets)), int(counts[offsets].sum()), [decode(v + lo) for v in offsets[:EXAMPLES]]
-        )
+    slot_p, dup_p, dup_p_rows = slots(p_off, rows[: len(p_off)])
+    slot_l, dup_l, dup_l_rows = slots(l_off, rows[: len(l_off)])
+    del rows
 
+    label_of_pred = slot_l[p_off]  # -1: unknown to the labels, -2: duplicated there
+    matched = label_of_pred >= 0
+    if len(dup_p):
+        matched &= slot_p[p_off] >= 0
+    unknown_rows = int(np.count_nonzero(label_of_pred == -1))
+    if np.count_nonzero(matched) == len(p_off):  # every prediction row matched: keep file order as is
+        pred_rows, label_rows = None, label_of_pred
+    else:
+        pred_rows = np.flatnonzero(matched)
+        label_rows = label_of_pred[pred_rows]
+    del label_of_pred, matched
+
+    def examples(offsets) -> list:
+        return [decode(v + lo) for v in offsets[:EXAMPLES]]
+
+    unknown_ids = np.flatnonzero((slot_p != -1) & (slot_l == -1))
+    missing_ids = np.flatnonzero((slot_l != -1) & (slot_p == -1))
+    missing_rows = int(np.count_nonzero(np.isin(l_off, missing_ids))) if len(dup_l) else len(missing_ids)
     return Join(
-        pred_rows=pred_rows,
+        chosen_pred_rows=pred_rows,
         label_rows=label_rows,
-        missing=ids_where((in_l > 0) & (in_p == 0), in_l),
-        unknown=ids_where((in_p > 0) & (in_l == 0), in_p),
-        duplicated_in_predictions=ids_where(in_p > 1, in_p),
-        duplicated_in_labels=ids_where(in_l > 1, in_l),
+        missing=IdSet(len(missing_ids), missing_rows, examples(missing_ids)),
+        unknown=IdSet(len(unknown_ids), unknown_rows, examples(unknown_ids)),
+        duplicated_in_predictions=IdSet(len(dup_p), int(dup_p_rows.sum()), examples(dup_p)),
+        duplicated_in_labels=IdSet(len(dup_l), int(dup_l_rows.sum()), examples(dup_l)),
     )
 
 
@@ -173,7 +204,7 @@ def _sparse(p, lab, lo, span, decode) -> Join:
     label_rows = l_order[l_first[clipped[once]]]
     order = np.argsort(pred_rows, kind="stable")
     return Join(
-        pred_rows=pred_rows[order].astype(np.int64),
+        chosen_pred_rows=pred_rows[order].astype(np.int64),
         label_rows=label_rows[order].astype(np.int64),
         missing=_set(ul[~l_in_p], cl[~l_in_p], decode),
         unknown=_set(up[~p_in_l], cp[~p_in_l], decode),

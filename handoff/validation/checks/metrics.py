@@ -19,6 +19,7 @@ import math
 import numpy as np
 
 EPS = float(np.finfo(np.float64).eps)
+CHUNK = 1 << 20
 
 CLASSIFICATION = ("accuracy", "precision", "recall", "f1", "roc_auc", "log_loss")
 REGRESSION = ("mae", "rmse", "r2")
@@ -78,15 +79,25 @@ def _finite(values: np.ndarray, what: str) -> None:
         raise Undefined(f"{what} is empty or not a finite number on {bad:,} rows")
 
 
+def _chunks(n: int):
+    """Slices of at most CHUNK rows: temporaries stay small whatever the row count."""
+    for start in range(0, n, CHUNK):
+        yield slice(start, min(start + CHUNK, n))
+
+
 def roc_auc_binary(positive: np.ndarray, score: np.ndarray) -> float:
     _finite(score, "the score")
-    pos = np.sort(score[positive])
-    neg = np.sort(score[~positive])
+    pos = score[positive]
+    neg = score[~positive]
     if not len(pos) or not len(neg):
         raise Undefined("ROC AUC is not defined when the labels hold only one class")
-    below = np.searchsorted(neg, pos, side="left")
-    not_above = np.searchsorted(neg, pos, side="right")
-    twice = 2 * int(below.sum(dtype=np.int64)) + int((not_above - below).sum(dtype=np.int64))
+    pos.sort()  # in place: these are copies already
+    neg.sort()
+    twice = 0  # twice the Mann-Whitney U: ties count one half
+    for part in _chunks(len(pos)):
+        below = np.searchsorted(neg, pos[part], side="left")
+        not_above = np.searchsorted(neg, pos[part], side="right")
+        twice += int(below.sum(dtype=np.int64)) + int(not_above.sum(dtype=np.int64))
     return twice / (2 * len(pos) * len(neg))
 
 
@@ -114,8 +125,11 @@ def _probabilities(values: np.ndarray, what: str) -> None:
 
 def log_loss_binary(positive: np.ndarray, score: np.ndarray) -> float:
     _probabilities(score, "the score")
-    p_true = np.where(positive, score, 1.0 - score)
-    return float(-np.mean(np.log(np.clip(p_true, EPS, 1 - EPS))))
+    total = 0.0
+    for part in _chunks(len(score)):
+        p_true = np.where(positive[part], score[part], 1.0 - score[part])
+        total += float(np.log(np.clip(p_true, EPS, 1 - EPS, out=p_true), out=p_true).sum())
+    return -total / len(score)
 
 
 def log_loss_multiclass(y_true: np.ndarray, proba: np.ndarray) -> float:

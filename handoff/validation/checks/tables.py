@@ -13,6 +13,9 @@ compared as text, with numbers written the same way (``1``, ``1.0`` and
 ``01`` are the same class).
 """
 
+import csv
+import gzip
+import io
 import math
 import re
 from collections.abc import Callable, Iterator
@@ -29,6 +32,7 @@ from .terms import ArtifactFile
 CSV_SUFFIXES = (".csv", ".tsv", ".csv.gz", ".tsv.gz")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 BLOCK_BYTES = 4 << 20
+HEADER_BYTES = 1 << 20
 PARQUET_BATCH_ROWS = 256 * 1024
 MAX_CLASSES = 1000
 MAX_SLICES = 1000
@@ -125,24 +129,30 @@ class Table:
 
 
 def header_of(artifact: ArtifactFile) -> list[str]:
-    """The column names of a CSV or Parquet file. Raises FileProblem."""
+    """The column names of a CSV or Parquet file. Raises FileProblem.
+
+    A CSV header is parsed from the file's first line with the csv module (as pyarrow
+    parses it: BOM dropped, quotes removed), without converting a block of rows."""
     suffix = artifact.suffix
     try:
         if suffix in PARQUET_SUFFIXES:
             return list(pq.ParquetFile(artifact.path).schema_arrow.names)
         if suffix in CSV_SUFFIXES:
-            reader = pacsv.open_csv(_csv_source(artifact), **_csv_options(artifact, None, {}))
-            names = list(reader.schema.names)
-            reader.close()
-            return names
+            opener = gzip.open if suffix.endswith(".gz") else open
+            with opener(artifact.path, "rb") as stream:
+                head = stream.read(HEADER_BYTES)
+            if not head.strip():
+                raise FileProblem(f"{artifact.name} is empty: it needs a header row and one row per id")
+            text = head.decode("utf-8-sig", errors="replace")
+            delimiter = "\t" if suffix.startswith(".tsv") else ","
+            return next(csv.reader(io.StringIO(text), delimiter=delimiter))
     except FileNotFoundError:
         raise FileProblem(f"{artifact.name} is missing from storage") from None
-    except (pa.ArrowInvalid, pa.ArrowException, OSError) as exc:
-        text = str(exc)
-        if "Empty CSV file" in text or "Empty file" in text or artifact.size == 0:
-            raise FileProblem(f"{artifact.name} is empty: it needs a header row and one row per id") from None
+    except (pa.ArrowException, OSError, EOFError, csv.Error) as exc:
         fmt = "Parquet" if suffix in PARQUET_SUFFIXES else "CSV"
-        raise FileProblem(f"{artifact.name} cannot be read as {fmt}: {_short(text)}") from None
+        if artifact.size == 0 or "Parquet file size is 0" in str(exc):
+            raise FileProblem(f"{artifact.name} is empty: it needs a header row and one row per id") from None
+        raise FileProblem(f"{artifact.name} cannot be read as {fmt}: {_short(str(exc))}") from None
     raise FileProblem(f"{artifact.name} is neither CSV nor Parquet: name it .csv, .tsv, .csv.gz or .parquet")
 
 
@@ -211,8 +221,8 @@ def _batches(
             types[column.header] = pa.string() if id_as_text else pa.int64()
         elif column.kind == "float":
             types[column.header] = pa.float64()
-        else:
-            types[column.header] = pa.string()
+        else:  # classes and slices: decoded straight into codes and a small dictionary
+            types[column.header] = pa.dictionary(pa.int32(), pa.string())
     all_headers = header_of(artifact)
 
     def unreadable(exc: pa.ArrowInvalid) -> Exception:
@@ -286,10 +296,56 @@ def _not_numeric(artifact: ArtifactFile, column: Column, value) -> str:
     return f"the {column.header!r} column of {artifact.name} is not numeric{shown}: {what}"
 
 
+class _Buffer:
+    """A growing numpy array. Rows are copied in batch by batch, so each batch's arrow memory goes
+    back to pyarrow's pool for the next one; the capacity comes from the row estimate, and pages
+    past what is written are never touched (fresh memory is what costs, on some machines a lot)."""
+
+    def __init__(self, dtype, capacity: int):
+        self.array = np.empty(max(capacity, 1024), dtype=dtype)
+        self.size = 0
+
+    def extend(self, values: np.ndarray) -> None:
+        end = self.size + len(values)
+        if end > len(self.array):
+            grown = np.empty(max(end, 2 * len(self.array)), dtype=self.array.dtype)
+            grown[: self.size] = self.array[: self.size]
+            self.array = grown
+        self.array[self.size : end] = values
+        self.size = end
+
+    def view(self) -> np.ndarray:
+        return self.array[: self.size]
+
+
+def estimate_rows(artifact: ArtifactFile) -> int | None:
+    """Rows in a file: exact from Parquet metadata, else from the line length at a CSV's head."""
+    try:
+        if artifact.suffix in PARQUET_SUFFIXES:
+            return pq.ParquetFile(artifact.path).metadata.num_rows
+        if artifact.suffix.endswith(".gz"):
+            return None
+        with open(artifact.path, "rb") as stream:
+            head = stream.read(HEADER_BYTES)
+    except (pa.ArrowException, OSError):
+        return None  # the reader says what is wrong with the file; this is only an estimate
+    lines = head.count(b"\n")
+    if len(head) < HEADER_BYTES:
+        return max(lines - 1 + (0 if head.endswith(b"\n") else 1), 0)
+    return max(int(artifact.size * lines / len(head)) - 1, 0) if lines else None
+
+
 def _read_once(artifact, columns, books, id_as_text, progress, total, threads) -> Table:
     table = Table(name=artifact.name)
-    parts: dict[str, list[np.ndarray]] = {c.role: [] for c in columns if c.kind != "id"}
-    int_ids: list[np.ndarray] = []
+    estimate = estimate_rows(artifact)
+    capacity = int((estimate or 0) * 1.1) + 65536
+    buffers: dict[str, _Buffer] = {}
+    for column in columns:
+        if column.kind == "float":
+            buffers[column.role] = _Buffer(np.float64, capacity)
+        elif column.kind in ("classes", "slice"):
+            buffers[column.role] = _Buffer(np.int16, capacity)
+    int_ids = _Buffer(np.int64, capacity)
     text_ids: list[pa.Array] = []
     null_rows: list[np.ndarray] = []
     dropped: dict[str, str] = {}
@@ -310,13 +366,14 @@ def _read_once(artifact, columns, books, id_as_text, progress, total, threads) -
                     floats = _floats(values)
                     if floats is None:
                         dropped[column.role] = _not_numeric(artifact, column, None)
-                        parts[column.role] = []
+                        del buffers[column.role]
                     else:
-                        parts[column.role].append(floats)
+                        buffers[column.role].extend(floats)
                 else:
                     book = books[column.role if column.kind == "classes" else "slice"]
-                    parts[column.role].append(_codes(values, book, artifact.name, column.kind == "slice"))
+                    buffers[column.role].extend(_codes(values, book, artifact.name, column.kind == "slice"))
             rows += batch.num_rows
+            del batch
             if progress is not None:
                 progress(rows, total)
     except (pa.ArrowInvalid, pa.ArrowException, OSError) as exc:
@@ -328,30 +385,32 @@ def _read_once(artifact, columns, books, id_as_text, progress, total, threads) -
     if text_ids:
         table.text_ids = pa.chunked_array(text_ids, type=pa.string())
     else:
-        table.int_ids = np.concatenate(int_ids) if int_ids else np.empty(0, np.int64)
+        table.int_ids = int_ids.view()
     table.null_id_rows = np.concatenate(null_rows) if null_rows else np.empty(0, np.int64)
-    for role, chunks in parts.items():
-        if role in dropped:
-            continue
-        table.arrays[role] = np.concatenate(chunks) if chunks else np.empty(0)
+    for role, buffer in buffers.items():
+        table.arrays[role] = buffer.view()
     table.problems.update(dropped)
     return table
 
 
-def _ids(values: pa.Array, int_ids: list, text_ids: list, as_text: bool) -> bool:
+def _ids(values: pa.Array, int_ids: _Buffer, text_ids: list, as_text: bool) -> bool:
     """Append one batch of ids; returns whether the file's ids are text from now on."""
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     if not as_text and (pa.types.is_integer(values.type) or pa.types.is_floating(values.type)):
         try:
-            int_ids.append(pc.fill_null(values.cast(pa.int64(), safe=True), 0).to_numpy(zero_copy_only=False))
-            return False
+            ints = values if values.type == pa.int64() else values.cast(pa.int64(), safe=True)
         except pa.ArrowInvalid:  # 1.5 is no integer id
-            pass
+            ints = None
+        if ints is not None:
+            if ints.null_count:
+                ints = pc.fill_null(ints, 0)
+            int_ids.extend(ints.to_numpy(zero_copy_only=False))
+            return False
     # Text from here on: earlier integer batches become text too.
-    if int_ids:
-        text_ids.extend(pa.array(chunk).cast(pa.string()) for chunk in int_ids)
-        int_ids.clear()
+    if int_ids.size:
+        text_ids.append(pa.array(int_ids.view()).cast(pa.string()))
+        int_ids.size = 0
     text_ids.append(values.cast(pa.string()))
     return True
 
@@ -384,5 +443,7 @@ def _codes(values, book: ClassBook, where: str, is_slice: bool) -> np.ndarray:
         lookup = [book.code(n, where) for n in names]
         empty = -1
     table = np.asarray(lookup + [empty], dtype=np.int16)
-    indices = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-    return table[indices]
+    indices = encoded.indices
+    if indices.null_count:
+        indices = indices.fill_null(-1)
+    return table[indices.to_numpy(zero_copy_only=False)]

@@ -354,3 +354,12 @@ def test_missing_files_skip_the_data_checks():
     found = _check(Terms("binary_classification", "scikit-learn", [Claim("accuracy", 0.9)]), None, None)
     assert {o.status for o in found.values()} == {SKIPPED}
     assert "no predictions and no labels file is attached" in found["data.ids"].message
+
+
+def test_pyarrow_threads_give_the_same_outcomes(tmp_path, binary_case):
+    """threads > 1 lets pyarrow parse with its thread pool; the outcomes do not change."""
+    predictions, labels = binary_case.write(tmp_path)
+    terms = _terms("binary_classification", _binary_oracle(binary_case), fairness_slice_column="group")
+    one = list(data.check(terms, predictions, labels, threads=1))
+    two = list(data.check(terms, predictions, labels, threads=2))
+    assert [(o.key, o.status, o.measured) for o in one] == [(o.key, o.status, o.measured) for o in two]

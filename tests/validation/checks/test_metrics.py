@@ -126,3 +126,14 @@ def test_r2_of_constant_labels_follows_sklearn():
     constant = np.full(4, 3.0)
     assert metrics.r2(constant, constant) == sk.r2_score(constant, constant) == 1.0
     assert metrics.r2(constant, constant + 1) == sk.r2_score(constant, constant + 1) == 0.0
+
+
+def test_chunked_sums_give_the_same_figures(rng, monkeypatch):
+    """Large inputs are processed in chunks to bound memory; the figures do not change."""
+    monkeypatch.setattr(metrics, "CHUNK", 7)
+    y_true = rng.integers(0, 2, 1000)
+    score = rng.integers(0, 20, 1000) / 19.0
+    assert metrics.roc_auc_binary(y_true == 1, score) == pytest.approx(
+        sk.roc_auc_score(y_true, score), abs=TOL
+    )
+    assert metrics.log_loss_binary(y_true == 1, score) == pytest.approx(sk.log_loss(y_true, score), abs=TOL)
