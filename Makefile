@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test install lint migrate worker benchmark clean
+.PHONY: run test install lint migrate worker benchmark bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ worker: install
 
 benchmark: install
 	$(BIN)/python benchmarks/upload_memory.py
+
+# Validation throughput at 1 M and 10 M rows against a pyarrow + pandas + scikit-learn
+# reference (needs ~1 GB of temporary disk; about five minutes on two cores).
+bench: install
+	$(BIN)/python benchmarks/validation_throughput.py
 
 # Regenerate the lock file after changing dependencies in pyproject.toml.
 lock:
