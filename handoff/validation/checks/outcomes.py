@@ -74,10 +74,14 @@ def judge(
     if claimed is not None and tolerance is not None:
         if abs(measured - claimed) > tolerance + FLOAT_SLACK:
             problems.append(f"outside the tolerance of {tolerance:g}")
+
+    def bound(value: float) -> str:  # a budget reads as agreed: 10 ms, not 10.000 ms
+        return f"{value:,g}{unit_text}" if unit_text else figure(value, decimals)
+
     if minimum is not None and measured < minimum - FLOAT_SLACK:
-        problems.append(f"below the minimum of {figure(minimum, decimals)}{unit_text}")
+        problems.append(f"below the minimum of {bound(minimum)}")
     if maximum is not None and measured > maximum + FLOAT_SLACK:
-        problems.append(f"above the maximum of {figure(maximum, decimals)}{unit_text}")
+        problems.append(f"above the maximum of {bound(maximum)}")
 
     measured_text = f"measured {figure(measured, decimals)}{unit_text}{on}"
     if claimed is not None:
@@ -94,9 +98,9 @@ def judge(
         if claimed is not None and tolerance is not None:
             agreed.append(f"within the tolerance of {tolerance:g}")
         if minimum is not None:
-            agreed.append(f"not below the minimum of {figure(minimum, decimals)}{unit_text}")
+            agreed.append(f"not below the minimum of {bound(minimum)}")
         if maximum is not None:
-            agreed.append(f"within the maximum of {figure(maximum, decimals)}{unit_text}")
+            agreed.append(f"within the maximum of {bound(maximum)}")
         status, message = PASS, f"{said}: {' and '.join(agreed)}"
     return Outcome(
         key=key,
