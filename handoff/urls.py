@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
@@ -30,6 +30,8 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # After every API route: the rest of /api/ is a JSON 404, whatever DEBUG is.
+    re_path(r"^api/(?P<rest>.*)$", core_views.api_not_found, name="api-not-found"),
     path("admin/", admin.site.urls),
 ]
 

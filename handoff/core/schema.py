@@ -7,6 +7,25 @@ rest_framework.generics, which imports that module for ``Pagination``.
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from rest_framework import permissions, serializers
 
+# What str.strip() removes (str.isspace), spelled out: JSON Schema's \s is not Python's.
+_SPACE = r"\u0009-\u000d\u001c-\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+# Text the API reads: never a NUL (Django refuses it) and, when required, something besides white space
+# (the services strip text and refuse what is left empty).
+TEXT = r"^[^\u0000]*$"
+REQUIRED_TEXT = rf"^[^\u0000]*[^\u0000{_SPACE}][^\u0000]*$"
+
+
+def document(**properties):
+    """Class decorator for an input serializer: JSON Schema keywords to add to
+    its fields in the OpenAPI schema (``latency_p95_ms={"minimum": 0}``), for
+    rules the services enforce, so that the schema says what the API accepts."""
+
+    def decorate(cls):
+        cls.schema_properties = {**getattr(cls, "schema_properties", {}), **properties}
+        return cls
+
+    return decorate
+
 
 class ErrorSerializer(serializers.Serializer):
     """The body of every 4xx answer: ``detail`` always; a bad field also has its own list of messages."""
@@ -32,6 +51,30 @@ class AutoSchema(SpectacularAutoSchema):
     allow, 415 for a body of another media type; every 4xx with its JSON
     body (``Error``). Clients and the fuzz test (tests/core/test_api_fuzz.py)
     hold the API to it."""
+
+    def _map_basic_serializer(self, serializer, direction):
+        schema = super()._map_basic_serializer(serializer, direction)
+        if direction != "request":
+            return schema
+        extra = getattr(serializer, "schema_properties", {})
+        for name, field in serializer.fields.items():
+            prop = schema["properties"].get(name)
+            if prop is None or "$ref" in prop:
+                continue
+            prop.update(extra.get(name, {}))
+            if isinstance(field, serializers.CharField) and prop.get("type") == "string" and not (
+                {"pattern", "format", "enum"} & set(prop)
+            ):
+                prop["pattern"] = TEXT if field.allow_blank else REQUIRED_TEXT
+        return schema
+
+    def _get_filter_parameters(self):
+        parameters = super()._get_filter_parameters()
+        for parameter in parameters:
+            schema = parameter["schema"]
+            if schema.get("type") == "string" and not {"pattern", "format", "enum"} & set(schema):
+                schema["pattern"] = TEXT  # a form field refuses a NUL in a query string too
+        return parameters
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)

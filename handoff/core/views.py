@@ -1,12 +1,15 @@
 from django.contrib.auth.decorators import login_required
-from django.http import JsonResponse
+from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
+from django.urls import Resolver404, resolve
 from django.views import defaults
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 
 from handoff.teams import selectors as team_selectors
 
 from . import health as health_checks
+from .api import SERVER_ERROR
 
 
 @login_required
@@ -26,17 +29,42 @@ def _is_api(request):
     return request.path.startswith("/api/")
 
 
+def _api_not_found(request, hint="."):
+    message = f"Nothing at {request.path}{hint} The API's endpoints are listed at /api/docs/."
+    return JsonResponse({"detail": message}, status=404)
+
+
+def _is_routed(path):
+    try:
+        return resolve(path).url_name != "api-not-found"
+    except Resolver404:
+        return False
+
+
+@csrf_exempt  # any method, cookies or not: the answer is a 404 and nothing changes
+def api_not_found(request, rest=""):
+    """The last route under /api/: an address no endpoint answers is a JSON
+    404 even while DEBUG is on (Django's resolver would show its HTML page).
+
+    Without its final slash, a GET is redirected as APPEND_SLASH did before
+    this route caught everything; another method is told (a redirect would
+    drop its body)."""
+    if not request.path_info.endswith("/") and _is_routed(f"{request.path_info}/"):
+        if request.method in ("GET", "HEAD"):
+            return HttpResponsePermanentRedirect(request.get_full_path(force_append_slash=True))
+        return _api_not_found(request, hint=f": API addresses end with a slash ({request.path}/).")
+    return _api_not_found(request)
+
+
 def not_found(request, exception):
     """``handler404``: JSON under /api/, the normal page elsewhere."""
     if _is_api(request):
-        message = f"Nothing at {request.path}. The API's endpoints are listed at /api/docs/."
-        return JsonResponse({"detail": message}, status=404)
+        return _api_not_found(request)
     return defaults.page_not_found(request, exception)
 
 
 def server_error(request):
     """``handler500``: JSON under /api/, the normal page elsewhere."""
     if _is_api(request):
-        message = "Something went wrong on our side and was logged. Try again, or tell an administrator."
-        return JsonResponse({"detail": message}, status=500)
+        return JsonResponse({"detail": SERVER_ERROR}, status=500)
     return defaults.server_error(request)

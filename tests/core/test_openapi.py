@@ -76,6 +76,10 @@ def test_project_list_documents_pagination_filters_and_ordering(schema):
     assert set(parameters["stage"]["schema"]["enum"]) == {
         "problem_formulation", "data_engineering", "modeling", "deployment", "monitoring"
     }
+    assert parameters["page"]["schema"] == {"type": "integer", "minimum": 1}
+    assert parameters["page_size"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 500}
+    assert re.fullmatch(parameters["ordering"]["schema"]["pattern"].strip("^$"), "-name,stage")
+    assert not re.fullmatch(parameters["ordering"]["schema"]["pattern"].strip("^$"), "description")
     page = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
     assert page == "#/components/schemas/PaginatedProjectList"
     project = schema["components"]["schemas"]["Project"]
@@ -106,3 +110,15 @@ def test_api_routes_have_no_format_suffix_twins():
     from django.test import Client
 
     assert Client().post("/api/v1/handovers/1/submit.json").status_code == 404
+
+
+def test_request_bodies_state_what_the_api_accepts(schema):
+    """Bounds and lengths the contract enforces, required text, JSON only for handover bodies."""
+    terms = schema["components"]["schemas"]["PatchedTermsInputRequest"]["properties"]
+    assert terms["latency_p95_ms"] | {"exclusiveMinimum": True, "minimum": 0} == terms["latency_p95_ms"]
+    assert (terms["latency_batch_size"]["minimum"], terms["latency_batch_size"]["maximum"]) == (1, 2**31 - 1)
+    assert terms["framework_version"]["maxLength"] == 32
+    comment = schema["components"]["schemas"]["CommentInputRequest"]["properties"]["body"]
+    assert re.search(comment["pattern"], "Looks good") and not re.search(comment["pattern"], " \n\u3000")
+    revision = schema["paths"]["/api/v1/handovers/{id}/revisions/{number}/"]["patch"]
+    assert list(revision["requestBody"]["content"]) == ["application/json"]

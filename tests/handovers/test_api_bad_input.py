@@ -140,3 +140,78 @@ def test_outsider_gets_404_before_a_bad_body_is_read(draft, outsider, method, pa
     response = send(f"{API}/handovers/{handover.pk}/{path}", body, format="json")
 
     assert response.status_code == 404, response.content
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("latency_p95_ms", "12.5"), ("latency_p95_ms", True), ("parameter_count", "7"),
+        ("parameter_count", 7.5), ("latency_batch_size", 8.0), ("framework_version", 2),
+        ("intended_use", ["a"]),
+    ],
+)
+def test_a_value_of_another_json_type_is_a_400_on_its_field(draft, scientist, field, value):
+    """The schema says number, integer or string: DRF alone read "12.5", true, 8.0 as numbers, 2 as text."""
+    handover, revision = draft
+    before = getattr(revision, field)
+
+    response = client_for(scientist).patch(
+        f"{API}/handovers/{handover.pk}/revisions/1/", {field: value}, format="json"
+    )
+
+    assert response.status_code == 400, response.content
+    assert list(response.json()) == [field, "detail"]
+    revision.refresh_from_db()
+    assert getattr(revision, field) == before
+
+
+def test_a_claimed_value_given_as_text_is_a_400(draft, scientist):
+    handover, revision = draft
+    claim = {"metric": "accuracy", "claimed_value": "0.9"}
+
+    response = client_for(scientist).patch(
+        f"{API}/handovers/{handover.pk}/revisions/1/", {"claimed_metrics": [claim]}, format="json"
+    )
+
+    assert response.status_code == 400, response.content
+    assert response.json()["claimed_metrics"] == {"0": {"claimed_value": ["A valid number is required."]}}
+    assert list(revision.claimed_metrics.values_list("metric", flat=True)) == ["accuracy"]
+
+
+@pytest.mark.parametrize(("path", "body"), [("comments/", {"body": 5}), ("comments/", {"body": True})])
+def test_text_given_as_another_json_type_is_a_400(draft, scientist, path, body):
+    handover, _ = draft
+
+    response = client_for(scientist).post(f"{API}/handovers/{handover.pk}/{path}", body, format="json")
+
+    assert response.status_code == 400, response.content
+    assert response.json()["body"] == ["Not a valid string."]
+    assert not handover.comments.exists()
+
+
+def test_text_longer_than_the_schema_says_is_a_400_even_when_stripping_would_shorten_it(draft, scientist):
+    """maxLength counts what is sent; 32 characters and a space are 33."""
+    handover, revision = draft
+
+    response = client_for(scientist).patch(
+        f"{API}/handovers/{handover.pk}/revisions/1/", {"framework_version": "1" * 32 + " "}, format="json"
+    )
+
+    assert response.status_code == 400, response.content
+    assert "framework_version" in response.json()
+    revision.refresh_from_db()
+    assert revision.framework_version != "1" * 32
+
+
+@pytest.mark.parametrize(("method", "path"), [("post", "comments/"), ("patch", "revisions/1/")])
+def test_handover_bodies_are_json_only(draft, scientist, method, path):
+    """A form cannot say null nor carry claimed metrics: the schema lists JSON only, and a form is a 415."""
+    handover, _ = draft
+
+    send = getattr(client_for(scientist), method)
+    response = send(f"{API}/handovers/{handover.pk}/{path}", {"body": "hi", "latency_p95_ms": ""},
+                    format="multipart")
+
+    assert response.status_code == 415, response.content
+    assert "Unsupported media type" in response.json()["detail"]
+    assert not handover.comments.exists()

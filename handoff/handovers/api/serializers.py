@@ -8,9 +8,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from handoff.core.api import InputSerializer
+from handoff.core.schema import document
 from handoff.teams.models import Project
 
+from .. import contract
 from ..models import (
+    LOWER_IS_BETTER,
+    UNIT_INTERVAL_METRICS,
     Artifact,
     ArtifactKind,
     ClaimedMetric,
@@ -135,21 +140,77 @@ class HandoverSerializer(HandoverListSerializer):
 
 
 # --- write ---------------------------------------------------------------------------------------------
+#
+# Text is read as sent (``trim_whitespace=False``): the services strip it, and the length the schema
+# states is then the length of what was sent. What a valid contract is stays in ``contract``; the
+# bounds it sets on single values are stated in the schema too (``document``), so that a client sees
+# them. Rules between fields (a metric that fits the task type, a claim within its own minimum and
+# maximum, a fairness gap with its slice column) and references to what you may see are in the
+# descriptions: JSON Schema cannot state them, and they are a 400 on the field.
+
+# The contract's own limits on text length and whole numbers.
+TEXT_LIMITS = contract._TEXT_LIMITS
+WHOLE_LIMITS = contract._WHOLE_LIMITS
+POSITIVE = {"minimum": 0, "exclusiveMinimum": True}
+NOT_NEGATIVE = {"minimum": 0}
+UNIT_INTERVAL = {"minimum": 0, "maximum": 1}
 
 
-class ClaimedMetricInputSerializer(serializers.Serializer):
+def _text(name, **kwargs):
+    """An optional contract text, at most as long as the contract allows."""
+    return serializers.CharField(required=False, allow_blank=True, trim_whitespace=False,
+                                 max_length=TEXT_LIMITS[name], **kwargs)
+
+
+def _claim_schema(metrics, bounds):
+    return {
+        "type": "object",
+        "properties": {
+            "metric": {"type": "string", "enum": sorted(metrics)},
+            "claimed_value": {"type": "number", **bounds},
+            "minimum": {"type": "number", "nullable": True, **bounds},
+            "maximum": {"type": "number", "nullable": True, **bounds},
+        },
+        "required": ["metric", "claimed_value"],
+    }
+
+
+# Each metric's possible values (a claim, its minimum and its maximum), as ``contract`` checks them.
+CLAIM_SCHEMA = {
+    "type": "object",
+    "description": "One claimed metric. The metric must fit the revision's task type, and the claimed "
+                   "value lie within its own minimum and maximum when they are given.",
+    "oneOf": [
+        _claim_schema(UNIT_INTERVAL_METRICS, UNIT_INTERVAL),
+        _claim_schema({Metric.R2}, {"maximum": 1}),
+        _claim_schema(LOWER_IS_BETTER, NOT_NEGATIVE),
+    ],
+}
+
+
+class ClaimedMetricInputSerializer(InputSerializer):
     metric = serializers.ChoiceField(choices=Metric.choices)
     claimed_value = serializers.FloatField()
     minimum = serializers.FloatField(required=False, allow_null=True)
     maximum = serializers.FloatField(required=False, allow_null=True)
 
 
-class TermsInputSerializer(serializers.Serializer):
+@document(
+    latency_p95_ms=POSITIVE,
+    peak_memory_mb=POSITIVE,
+    latency_batch_size={"minimum": 1, "maximum": WHOLE_LIMITS["latency_batch_size"]},
+    parameter_count={"minimum": 1, "maximum": WHOLE_LIMITS["parameter_count"]},
+    validation_row_count={"minimum": 1, "maximum": WHOLE_LIMITS["validation_row_count"]},
+    fairness_max_gap=NOT_NEGATIVE,
+    metric_tolerance={"minimum": 0, "maximum": 1, "exclusiveMaximum": True},
+    claimed_metrics={"items": CLAIM_SCHEMA},
+)
+class TermsInputSerializer(InputSerializer):
     """Contract terms; every field optional. On PATCH, absent fields keep their value."""
 
     task_type = serializers.ChoiceField(choices=TaskType.choices, required=False, allow_blank=True)
     framework = serializers.ChoiceField(choices=Framework.choices, required=False, allow_blank=True)
-    framework_version = serializers.CharField(required=False, allow_blank=True)
+    framework_version = _text("framework_version")
     latency_p95_ms = serializers.FloatField(required=False, allow_null=True,
                                             help_text="p95 latency budget in milliseconds (> 0)")
     latency_batch_size = serializers.IntegerField(required=False,
@@ -157,17 +218,24 @@ class TermsInputSerializer(serializers.Serializer):
     peak_memory_mb = serializers.FloatField(required=False, allow_null=True,
                                             help_text="Peak inference memory budget in MB (> 0)")
     parameter_count = serializers.IntegerField(required=False, allow_null=True)
-    validation_description = serializers.CharField(required=False, allow_blank=True)
+    validation_description = _text("validation_description")
     validation_row_count = serializers.IntegerField(required=False, allow_null=True)
-    fairness_slice_column = serializers.CharField(required=False, allow_blank=True)
-    fairness_max_gap = serializers.FloatField(required=False, allow_null=True)
-    intended_use = serializers.CharField(required=False, allow_blank=True, help_text="Markdown")
-    limitations = serializers.CharField(required=False, allow_blank=True, help_text="Markdown")
+    fairness_slice_column = _text("fairness_slice_column",
+                                  help_text="The column of the labels file whose slices are compared; "
+                                            "given with `fairness_max_gap`")
+    fairness_max_gap = serializers.FloatField(
+        required=False, allow_null=True,
+        help_text="Largest allowed gap of the metrics between slices; given with `fairness_slice_column`, "
+                  "at most 1 for a classification task",
+    )
+    intended_use = _text("intended_use", help_text="Markdown")
+    limitations = _text("limitations", help_text="Markdown")
     metric_tolerance = serializers.FloatField(required=False, allow_null=True,
                                               help_text="Absolute tolerance for metric agreement "
                                                         "(default 0.005)")
     claimed_metrics = ClaimedMetricInputSerializer(
-        many=True, required=False, help_text="When given, replaces every claimed metric of the revision."
+        many=True, required=False,
+        help_text="When given, replaces every claimed metric of the revision; one claim per metric.",
     )
 
     def split(self):
@@ -177,9 +245,10 @@ class TermsInputSerializer(serializers.Serializer):
         return data, [dict(m) for m in metrics] if metrics is not None else None
 
 
-class ModelCreateSerializer(serializers.Serializer):
-    project = serializers.CharField(help_text="Project slug or id")
-    name = serializers.CharField(max_length=120)
+class ModelCreateSerializer(InputSerializer):
+    project = serializers.CharField(help_text="Slug or id of a project you work on")
+    name = serializers.CharField(max_length=Model._meta.get_field("name").max_length, trim_whitespace=False,
+                                 help_text="Unique in the project, whatever the case")
     description = serializers.CharField(required=False, allow_blank=True, default="")
 
     def __init__(self, *args, projects=None, **kwargs):
@@ -198,9 +267,12 @@ class ModelCreateSerializer(serializers.Serializer):
 
 
 class HandoverCreateSerializer(TermsInputSerializer):
-    model = serializers.IntegerField(help_text="Id of a registered model of a project you work on")
-    version_label = serializers.CharField(max_length=64,
-                                          help_text='The model version handed over, e.g. "1.4.0"')
+    model = serializers.IntegerField(min_value=1,
+                                     help_text="Id of a registered model of a project you work on")
+    version_label = serializers.CharField(max_length=Handover._meta.get_field("version_label").max_length,
+                                          trim_whitespace=False,
+                                          help_text='The model version handed over, e.g. "1.4.0"; '
+                                                    "one handover per version of a model")
 
     def __init__(self, *args, models=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -220,18 +292,22 @@ class HandoverCreateSerializer(TermsInputSerializer):
         return data, [dict(m) for m in metrics] if metrics is not None else None
 
 
-class CommentInputSerializer(serializers.Serializer):
-    body = serializers.CharField(help_text="Markdown", allow_blank=True)
+COMMENT_LIMIT = 20000  # what services.add_comment keeps
 
 
-class DecisionInputSerializer(serializers.Serializer):
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
+class CommentInputSerializer(InputSerializer):
+    body = serializers.CharField(help_text="Markdown", trim_whitespace=False, max_length=COMMENT_LIMIT)
 
 
-class ChangesInputSerializer(serializers.Serializer):
-    comment = serializers.CharField(allow_blank=True, help_text="What should change (required)")
+class DecisionInputSerializer(InputSerializer):
+    comment = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
 
 
+class ChangesInputSerializer(InputSerializer):
+    comment = serializers.CharField(trim_whitespace=False, help_text="What should change (required)")
+
+
+@document(file={"minLength": 1})  # an empty file is refused (by the service, with its message)
 class ArtifactUploadSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ArtifactKind.choices)
     file = serializers.FileField(allow_empty_file=True, use_url=False)

@@ -5,13 +5,20 @@ serializes. Errors from services become JSON in ``handoff.core.api``."""
 from django.core.exceptions import ValidationError
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiRequest,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from handoff.access import Action, require, visible_projects
+from handoff.core.api import FILTER_BACKENDS
 from handoff.core.errors import NotFound
 
 from .. import selectors, services
@@ -19,6 +26,7 @@ from ..filters import HandoverFilter, ModelFilter
 from ..uploads import FileTooLarge, upload_error
 from . import serializers as s
 
+OCTET_STREAM = "application/octet-stream"
 NUMBER = OpenApiParameter("number", OpenApiTypes.INT, OpenApiParameter.PATH, description="Revision number")
 ERRORS = {
     400: OpenApiResponse(description="Bad input: a message per field"),
@@ -46,6 +54,7 @@ def _rename_metrics_errors(call, *args, **kwargs):
 )
 class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = s.ModelSerializer
+    filter_backends = FILTER_BACKENDS
     filterset_class = ModelFilter
     ordering_fields = ["name", "created_at"]
 
@@ -70,6 +79,9 @@ class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                            tags=["handovers"]),
 )
 class HandoverViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    # JSON bodies only (uploads excepted): a form cannot say null, nor carry the claimed metrics.
+    parser_classes = [JSONParser]
+    filter_backends = FILTER_BACKENDS
     filterset_class = HandoverFilter
     ordering_fields = ["updated_at", "created_at", "awaiting_review_since"]
     # What each action needs, checked as soon as the handover is found and
@@ -164,7 +176,10 @@ class HandoverViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
                                "repeat). Refused on a frozen revision (409), for an empty file (400) and for "
                                "a file over the upload limit (413).",
                    tags=["artifacts"], parameters=[NUMBER],
-                   request={"multipart/form-data": s.ArtifactUploadSerializer},
+                   # ``file`` is a file part (of any media type): without the encoding, a client
+                   # generated from the schema may send it as a text field.
+                   request={"multipart/form-data": OpenApiRequest(
+                       s.ArtifactUploadSerializer, encoding={"file": {"contentType": OCTET_STREAM}})},
                    responses={201: s.ArtifactSerializer, **ERRORS,
                               413: OpenApiResponse(description="File over the limit")})
     @action(detail=True, methods=["post"], url_path=r"revisions/(?P<number>[0-9]+)/artifacts",
@@ -251,11 +266,11 @@ class ArtifactViewSet(mixins.RetrieveModelMixin, mixins.DestroyModelMixin, views
         services.remove_artifact(self.request.user, instance)
 
     @extend_schema(summary="Download the artifact's file", tags=["artifacts"],
-                   responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 404: ERRORS[404]})
+                   responses={(200, OCTET_STREAM): OpenApiTypes.BINARY, 404: ERRORS[404]})
     @action(detail=True, methods=["get"], url_name="download")
     def download(self, request, pk=None):
         artifact = self.get_object()
         response = FileResponse(artifact.file.open("rb"), as_attachment=True, filename=artifact.original_name,
-                                content_type="application/octet-stream")
+                                content_type=OCTET_STREAM)
         response["X-Content-SHA256"] = artifact.sha256
         return response
