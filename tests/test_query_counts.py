@@ -462,6 +462,7 @@ NOT_MEASURED = {
     "api-root": "the API index: links to the resources, reads no data",
     "schema": "the OpenAPI document, generated from code; reads no data",
     "api-docs": "Swagger UI over the schema; reads no data",
+    "api-not-found": "answers a JSON 404 for an unknown /api/ address; reads no data",
 }
 NOT_MEASURED_NAMESPACES = {
     "admin": "Django's admin, for administrators; its list pages are Django's own (tests/audit, security)",

@@ -1,184 +1,88 @@
-"""Reach: every page and API route that names an object of Churn Alpha is a
-404 for anyone outside it, whatever the method and whatever the body, exactly
-as for an object that does not exist; nothing changes; lists never show it.
-
-The routes come from Django's URL resolver, so a route added later is walked
-too (and a route with a parameter this file does not know fails the test).
+"""Reach: every route the resolver knows and every operation of the OpenAPI
+schema is walked (``walker.py``, with ``routes.py`` saying what each names):
+the insider reaches the real object, anyone outside Churn Alpha gets exactly
+the answer given for an object that does not exist, whatever the method and
+the body, anonymous callers are sent to log in (pages) or told 401 (API),
+and nothing changes. Every page and API list without parameters is read by
+every outsider, with filters naming the hidden project, and never shows it.
 """
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import URLPattern, get_resolver
 
 from handoff.teams.models import RoleAssignment
 
 from .conftest import OUTSIDERS, logged_in, snapshot
+from .routes import SPECS
+from .walker import SECRETS, check_route, route_for_operation, routes, unspecified
 
 pytestmark = pytest.mark.django_db
 
-MISSING_ID = 987654
+ROUTES = routes()
 
 
-def _routes(patterns=None, namespace=""):
-    """(view name, parameter names, HTTP methods or None for a page view) of every route but the admin's."""
-    for entry in patterns if patterns is not None else get_resolver().url_patterns:
-        if isinstance(entry, URLResolver):
-            if entry.app_name == "admin":
-                continue
-            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
-            yield from _routes(entry.url_patterns, inner)
-        elif isinstance(entry, URLPattern) and entry.name:
-            params = tuple(sorted(entry.pattern.regex.groupindex))
-            actions = getattr(entry.callback, "actions", None)
-            methods = tuple(m.upper() for m in actions) if actions else None
-            yield f"{namespace}{entry.name}", params, methods
+def test_every_route_has_a_spec():
+    assert unspecified(ROUTES, SPECS) == []
+    assert not set(SPECS) - {route.key for route in ROUTES}, "specs for routes that no longer exist"
 
 
-def object_routes():
-    seen = set()
-    for name, params, methods in _routes():
-        if params and (name, params) not in seen:
-            seen.add((name, params))
-            yield name, params, methods
+def test_the_walk_reaches_every_pattern_of_the_resolver():
+    """Named or not, with parameters or without: nothing but the admin is left out."""
+    def count(patterns):
+        total = 0
+        for entry in patterns:
+            if isinstance(entry, URLPattern):
+                total += 1
+            elif entry.app_name != "admin":
+                total += count(entry.url_patterns)
+        return total
+
+    assert len(ROUTES) == count(get_resolver().url_patterns)
 
 
-def _kwargs(world, name, params, missing=False):
-    """URL arguments naming an object of Churn Alpha (or one that does not exist)."""
-    values = {}
-    for param in params:
-        if param == "slug":
-            is_team = name.endswith("team") or name.startswith("team-")
-            real = world.team.slug if is_team else world.project.slug
-            values[param] = "no-such-thing" if missing else real
-        elif param == "pk":
-            if name.startswith("api-model"):
-                real = world.model.pk
-            elif name.startswith("api-artifact"):
-                real = world.artifact.pk
-            else:
-                real = world.handover.pk
-            values[param] = MISSING_ID if missing else real
-        elif param == "artifact_pk":
-            values[param] = world.artifact.pk  # the handover is what is missing
-        elif param == "assignment_id":
-            values[param] = world.assignment.pk  # the project is what is missing
-        elif param == "number":
-            values[param] = world.draft.number
-        else:
-            raise AssertionError(f"{name}: teach test_reach what an object for <{param}> is")
-    return values
+def test_every_operation_of_the_openapi_schema_is_walked(world):
+    schema = logged_in(world.people["data_scientist"]).get("/api/schema/?format=json").json()
+    for path, operations in schema["paths"].items():
+        route = route_for_operation(ROUTES, path)
+        assert route is not None, f"{path} is in the schema but no route serves it"
+        for method in operations:
+            if method in ("get", "post", "put", "patch", "delete"):
+                assert method.upper() in route.methods, (path, method, route.key)
+                assert route.key in SPECS and not SPECS[route.key].skip, (path, route.key)
 
 
-def _bodies():
-    """Bodies that would be valid for someone allowed, and one that is not."""
-    return [
-        {
-            "body": "a comment", "comment": "please change", "role": "product_manager",
-            "username": "lee", "kind": "model", "file": SimpleUploadedFile("m.onnx", b"onnx bytes"),
-            "framework_version": "2.0",
-        },
-        {"role": "wizard", "kind": "nonsense"},
-    ]
+@pytest.mark.parametrize("route", ROUTES, ids=[route.key for route in ROUTES])
+def test_each_route_keeps_its_promises_to_insiders_outsiders_and_anonymous_callers(world, route):
+    spec = SPECS.get(route.key)
+    assert spec is not None, unspecified([route], SPECS)
+    assert check_route(world, route, spec, snapshot=snapshot) == []
 
 
-def _send(client, method, url, body, api):
-    if method == "GET":
-        return client.get(url)
-    if api and method in ("PATCH", "PUT", "DELETE"):
-        return client.generic(method, url, data=b'{"framework_version": "2.0", "comment": "x"}',
-                              content_type="application/json")
-    return client.generic(method, url) if method != "POST" else client.post(url, body)
+# Filters that name the hidden project, or its objects, by slug or by id.
+def _hidden_filters(world):
+    return ["", f"?project={world.project.slug}", f"?project={world.project.pk}",
+            f"?team={world.team.slug}", f"?model={world.model.pk}", f"?handover={world.handover.pk}",
+            f"?search={world.project.slug}", f"?q={world.model.name}"]
 
 
-def _comparable(response):
-    if response["Content-Type"].startswith("application/json"):
-        return response.status_code, response.content
-    return response.status_code, None
-
-
-ROUTES = list(object_routes())
-ROUTE_IDS = [name for name, _, _ in ROUTES]
-
-
-def test_the_walk_covers_every_handover_team_and_api_route():
-    names = {name for name, _, _ in ROUTES}
-    assert {"teams:project", "teams:remove_member", "handovers:download_artifact", "handovers:diff",
-            "handovers:state", "api-handover-revision-artifacts", "api-artifact-download",
-            "project-detail", "team-detail"} <= names
-
-
-# A member of any of a team's projects sees the team itself
-# (tests/teams/test_access_matrix.py), so that pair is not an outsider case.
-OUTSIDER_CASES = [
-    pytest.param(who, name, params, methods, id=f"{name}-{who}")
-    for name, params, methods in ROUTES
-    for who in OUTSIDERS
-    if not (who == "member_of_other_project_in_team" and name in ("teams:team", "team-detail"))
-]
-
-
-@pytest.mark.parametrize(("who", "name", "params", "methods"), OUTSIDER_CASES)
-def test_outsiders_get_the_same_404_as_for_nothing(world, who, name, params, methods):
-    client = logged_in(world.people[who])
-    api = methods is not None
-    url = reverse(name, kwargs=_kwargs(world, name, params))
-    missing_url = reverse(name, kwargs=_kwargs(world, name, params, missing=True))
-    before = snapshot(world)
-    for method in methods or ("GET", "POST"):
-        for body in _bodies():
-            response = _send(client, method, url, body, api)
-            missing = _send(client, method, missing_url, body, api)
-            assert _comparable(response) == _comparable(missing), (method, url)
-            if missing.status_code != 405:  # a page view that takes no GET, say, whatever the id
-                assert response.status_code == 404, (method, url, response.status_code)
-    # Methods a route does not take tell nothing either.
-    for method in ("PUT", "DELETE"):
-        if methods is None or method not in methods:
-            assert (_send(client, method, url, {}, api).status_code
-                    == _send(client, method, missing_url, {}, api).status_code), (method, url)
-    assert snapshot(world) == before
-
-
-@pytest.mark.parametrize(("name", "params", "methods"), ROUTES, ids=ROUTE_IDS)
-def test_anonymous_is_sent_to_log_in_or_told_401(world, name, params, methods):
-    client = logged_in(None)
-    url = reverse(name, kwargs=_kwargs(world, name, params))
-    before = snapshot(world)
-    for method in methods or ("GET", "POST"):
-        response = _send(client, method, url, _bodies()[0], methods is not None)
-        if methods is None:
-            assert response.status_code == 302, (method, url)
-            assert response["Location"].startswith("/accounts/login/?next="), (method, url)
-        else:
-            assert response.status_code == 401, (method, url)
-    assert snapshot(world) == before
-
-
-def _lists(world):
-    return [
-        "/", "/handovers/", "/handovers/mine/", "/handovers/review-queue/", "/handovers/new/",
-        f"/teams/{world.team.slug}/",
-        f"/handovers/?project={world.project.slug}", f"/handovers/?project={world.project.pk}",
-        "/api/v1/teams/", "/api/v1/projects/", "/api/v1/models/", "/api/v1/handovers/",
-        f"/api/v1/handovers/?project={world.project.slug}", f"/api/v1/models/?project={world.project.pk}",
-        f"/api/v1/projects/?team={world.team.slug}",
-    ]
-
-
-SECRETS = ("Churn Alpha", "churn-alpha", "secret-churn-model", "9.9.9-secret", "secret comment")
+# Every route without parameters that serves a page or a list to a signed-in person.
+LISTS = [route for route in ROUTES if not route.params and route.key in SPECS
+         and SPECS[route.key].expect.get("GET") == 200]
 
 
 @pytest.mark.parametrize("who", OUTSIDERS)
-def test_lists_never_show_what_is_out_of_reach(world, who):
+def test_no_page_or_list_shows_what_is_out_of_reach(world, who):
     client = logged_in(world.people[who])
-    for url in _lists(world):
-        response = client.get(url)
-        assert response.status_code in (200, 404), url
-        text = response.content.decode()
-        for secret in SECRETS:
-            if secret == "churn-alpha" and "project=churn-alpha" in url:
-                text = text.replace(url.split("?", 1)[1], "").replace("churn-alpha\"", "")
-            assert secret not in text, (url, secret)
+    for route in LISTS:
+        for query in _hidden_filters(world):
+            url = route.url({}) + query
+            response = client.get(url)
+            assert response.status_code == 200 or (query and response.status_code in (400, 404)), url
+            text = response.content.decode()
+            if query:
+                text = text.replace(query.split("=", 1)[1], "")  # a form repeats what was asked for
+            for secret in SECRETS:
+                assert secret not in text, (url, secret)
 
 
 def test_a_project_filter_on_a_hidden_project_looks_like_an_unknown_one(world):

@@ -1,0 +1,71 @@
+"""What every route names and promises, for the route walk (``walker.py``).
+
+One line per route of the project's URLconf; a route added without a line
+here fails ``test_every_route_has_a_spec``. ``expect`` is what the insider
+gets when sending ``walker.bodies()[0]`` (a comment, a role, a small file…)
+to the world of ``conftest.world``: revision 1 submitted and sent back,
+revision 2 a draft with all artifacts, so the handover is a draft.
+"""
+
+from .walker import Spec
+
+DS, MLE, LEADER = "data_scientist", "ml_engineer", "team_leader"
+PAGE_ACTION = {"GET": 405}  # a POST-only page action: POST is checked by its own tests
+
+SPECS = {
+    # --- pages without parameters
+    "home": Spec(),
+    # 200 or 503 depending on the services running (tests/core/test_health.py)
+    "health": Spec(public=True, expect={}),
+    "login": Spec(public=True, expect={}),
+    "logout": Spec(public=True, expect={"GET": 405}),
+    "password_change": Spec(),
+    "password_change_done": Spec(),
+    "api_token": Spec(),
+    "handovers:list": Spec(),
+    "handovers:new": Spec(),
+    "handovers:mine": Spec(),
+    "handovers:review_queue": Spec(insider=MLE),
+    # --- teams and projects
+    "teams:team": Spec(obj="team", insider=LEADER),
+    "teams:project": Spec(obj="project"),
+    "teams:add_member": Spec(obj="project", insider=LEADER, expect={"GET": 405, "POST": 302}),
+    "teams:change_role": Spec(obj="assignment", insider=LEADER, expect={"GET": 405, "POST": 302}),
+    "teams:remove_member": Spec(obj="assignment", insider=LEADER, expect={"GET": 405, "POST": 302}),
+    # --- handover pages
+    "handovers:detail": Spec(obj="handover"),
+    "handovers:state": Spec(obj="handover"),
+    "handovers:edit": Spec(obj="handover"),
+    "handovers:upload": Spec(obj="handover", expect={"GET": 405, "POST": 302}),
+    "handovers:remove_artifact": Spec(obj="handover_artifact", expect={"GET": 405, "POST": 302}),
+    "handovers:download_artifact": Spec(obj="handover_artifact"),
+    "handovers:submit": Spec(obj="handover", expect={"GET": 405, "POST": 302}),
+    "handovers:accept": Spec(obj="handover", insider=MLE, expect={"GET": 405, "POST": 302}),
+    "handovers:request_changes": Spec(obj="handover", insider=MLE, expect={"GET": 405, "POST": 302}),
+    "handovers:revise": Spec(obj="handover", expect={"GET": 405, "POST": 302}),
+    "handovers:comment": Spec(obj="handover", expect={"GET": 405, "POST": 302}),
+    "handovers:diff": Spec(obj="handover"),
+    # --- the API
+    "api-token": Spec(public=True, expect={"GET": 405}),
+    "api-root": Spec(),
+    "api-not-found": Spec(public=True, values={"rest": "v1/no-such-endpoint/"}, expect={"GET": 404}),
+    "schema": Spec(public=True),
+    "api-docs": Spec(public=True),
+    "team-list": Spec(),
+    "team-detail": Spec(obj="team", insider=LEADER),
+    "project-list": Spec(),
+    "project-detail": Spec(obj="project"),
+    "api-model-list": Spec(expect={"GET": 200, "POST": 400}),
+    "api-model-detail": Spec(obj="model"),
+    "api-handover-list": Spec(expect={"GET": 200, "POST": 400}),
+    "api-handover-detail": Spec(obj="handover"),
+    "api-handover-accept": Spec(obj="handover", insider=MLE, expect={"POST": 409}),
+    "api-handover-request-changes": Spec(obj="handover", insider=MLE, expect={"POST": 409}),
+    "api-handover-comments": Spec(obj="handover", expect={"POST": 201}),
+    "api-handover-revise": Spec(obj="handover", expect={"POST": 409}),
+    "api-handover-revision": Spec(obj="revision", expect={"GET": 200, "PATCH": 200}),
+    "api-handover-submit": Spec(obj="handover", expect={"POST": 200}),
+    "api-handover-revision-artifacts": Spec(obj="revision", form=True, expect={"POST": 201}),
+    "api-artifact-detail": Spec(obj="artifact", expect={"GET": 200, "DELETE": 204}),
+    "api-artifact-download": Spec(obj="artifact"),
+}
