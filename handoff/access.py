@@ -28,6 +28,7 @@ class Action(StrEnum):
     REVISE_HANDOVER = "revise_handover"
     REVIEW_REVISION = "review_revision"
     COMMENT = "comment"
+    REVALIDATE = "revalidate"
     # Later capabilities
     DEPLOY = "deploy"
     TRIAGE_INCIDENT = "triage_incident"
@@ -41,7 +42,8 @@ ROLE_ACTIONS = {
         Action.REVISE_HANDOVER, Action.COMMENT,
     },
     Role.ML_ENGINEER: {
-        Action.VIEW, Action.REVIEW_REVISION, Action.COMMENT, Action.DEPLOY, Action.TRIAGE_INCIDENT,
+        Action.VIEW, Action.REVIEW_REVISION, Action.REVALIDATE, Action.COMMENT, Action.DEPLOY,
+        Action.TRIAGE_INCIDENT,
     },
     Role.DATA_ENGINEER: {Action.VIEW, Action.COMMENT},
     Role.PRODUCT_MANAGER: {Action.VIEW, Action.COMMENT},
@@ -50,6 +52,8 @@ ROLE_ACTIONS = {
 # A team's leader reads all of the team's projects and runs its membership;
 # so does a superuser for every team. Neither signs contracts without a role.
 LEADER_ACTIONS = {Action.VIEW, Action.MANAGE_MEMBERS, Action.COMMENT, Action.VIEW_DASHBOARD}
+# What the owner of a handover may do on it, while they hold a role on its project.
+OWNER_ACTIONS = {Action.REVALIDATE}
 
 
 def visible_projects(user):
@@ -138,6 +142,8 @@ def allowed_actions(user, obj):
     role = role_of(user, project)
     if role:
         actions |= ROLE_ACTIONS[Role(role)]
+        if getattr(obj, "owner_id", None) == user.pk:
+            actions |= OWNER_ACTIONS
     return actions
 
 

@@ -1,8 +1,10 @@
 """Settings for Handoff, read from the environment.
 
-With nothing set, Handoff runs embedded: a SQLite file and Celery tasks run
-eagerly in the web process. With DATABASE_URL and REDIS_URL it runs on
-PostgreSQL and Redis with real workers. See README.md, "Configuration".
+With nothing set, Handoff runs embedded: a SQLite file, and a Celery worker
+and beat on a broker that needs no server (kombu's filesystem transport in a
+local folder), so background work behaves as in production. With
+DATABASE_URL and REDIS_URL it runs on PostgreSQL and Redis. See README.md,
+"Configuration".
 """
 
 import os
@@ -70,6 +72,7 @@ INSTALLED_APPS = [
     "handoff.audit",
     "handoff.teams",
     "handoff.handovers",
+    "handoff.validation",
 ]
 
 MIDDLEWARE = [
@@ -112,13 +115,27 @@ DATABASES = {
         conn_health_checks=bool(DATABASE_URL),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web process and the worker share the file. A write transaction takes
+    # the write lock when it begins (not at its first write, when SQLite can
+    # only give up: "database is locked"), and waits up to 20 s for it, so two
+    # accepts at once give one 200 and one 409 here as on PostgreSQL. WAL lets
+    # readers go on while one writes.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        "transaction_mode": "IMMEDIATE",
+        "timeout": env_int("SQLITE_BUSY_TIMEOUT", 20),
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    })
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, Celery, cache -----------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
-CELERY_BROKER_URL = REDIS_URL or "memory://"
-# Embedded mode: no broker, tasks run in the web process when they are sent.
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_BROKER_URL = REDIS_URL or "filesystem://"
+# Embedded mode: messages are files in a local folder that the web process,
+# the worker and beat share (`make run` starts all three).
+HANDOFF_BROKER_DIR = Path(os.environ.get("HANDOFF_BROKER_DIR", BASE_DIR / ".broker"))
+# Tasks run in workers, never in the request; only unit tests run them eagerly.
+CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "handoff")
 # A task is acknowledged only when it finished, so a worker killed half-way
@@ -127,10 +144,38 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+if not REDIS_URL:
+    CELERY_BROKER_TRANSPORT_OPTIONS.update({
+        "data_folder_in": str(HANDOFF_BROKER_DIR / "messages"),
+        "data_folder_out": str(HANDOFF_BROKER_DIR / "messages"),
+        "control_folder": str(HANDOFF_BROKER_DIR / "control"),
+        "store_processed": False,
+    })
+    for _folder in ("messages", "control"):
+        (HANDOFF_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    "validation-sweep": {
+        "task": "handoff.validation.tasks.sweep_validation_runs",
+        "schedule": float(env_int("HANDOFF_VALIDATION_SWEEP_SECONDS", 30)),
+    },
+}
+
+# --- Validation --------------------------------------------------------------
+# A worker writes its run's heartbeat at most this often while it works; a
+# running run whose heartbeat is older than the stale limit lost its worker
+# and is enqueued again (at most MAX_ATTEMPTS times). A queued run no worker
+# took within the grace period (the broker was down) is enqueued again.
+HANDOFF_VALIDATION_HEARTBEAT_SECONDS = env_int("HANDOFF_VALIDATION_HEARTBEAT_SECONDS", 2)
+HANDOFF_VALIDATION_STALE_SECONDS = env_int("HANDOFF_VALIDATION_STALE_SECONDS", 60)
+HANDOFF_VALIDATION_QUEUE_GRACE_SECONDS = env_int("HANDOFF_VALIDATION_QUEUE_GRACE_SECONDS", 30)
+HANDOFF_VALIDATION_TIME_LIMIT_SECONDS = env_int("HANDOFF_VALIDATION_TIME_LIMIT_SECONDS", 1800)
+HANDOFF_VALIDATION_MAX_ATTEMPTS = env_int("HANDOFF_VALIDATION_MAX_ATTEMPTS", 3)
+# Threads onnxruntime may use when timing a model (fixed, so figures compare).
+HANDOFF_VALIDATION_THREADS = env_int("HANDOFF_VALIDATION_THREADS", 1)
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}

@@ -169,18 +169,41 @@ class CommentFactory(factory.django.DjangoModelFactory):
     body = "Looks good so far."
 
 
+# The demo's real evidence (handoff/handovers/demo_artifacts/make.py): a
+# scikit-learn logistic regression exported to ONNX, its predictions on a
+# 171-row validation set, the labels, and what validation measures of them.
+import json  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+EVIDENCE = Path(__file__).resolve().parent.parent / "handoff" / "handovers" / "demo_artifacts"
+EVIDENCE_FILES = {ArtifactKind.MODEL: "model.onnx", ArtifactKind.PREDICTIONS: "predictions.csv",
+                  ArtifactKind.LABELS: "labels.csv"}
+MEASURED = json.loads((EVIDENCE / "expected.json").read_text())
+
+
+def evidence(kind):
+    """(file name, bytes) of the real evidence of ``kind``."""
+    name = EVIDENCE_FILES[kind]
+    return name, (EVIDENCE / name).read_bytes()
+
+
 def ready_draft(project=None, owner=None, **revision_kwargs):
-    """A handover in draft whose revision 1 can be submitted: complete terms,
-    one claimed metric and the model, predictions and labels artifacts."""
+    """A handover in draft whose revision 1 can be submitted and passes
+    validation: terms that hold for the real evidence (a logistic regression
+    of 31 parameters, 171 rows, accuracy 0.959), one claimed metric, and the
+    model, predictions and labels artifacts."""
     from handoff.teams.models import Role
 
     project = project or ProjectFactory()
     owner = owner or member(project, Role.DATA_SCIENTIST)
     handover = HandoverFactory(model=ModelFactory(project=project, owner=owner))
-    revision = RevisionFactory(handover=handover, number=1, **revision_kwargs)
-    ClaimedMetricFactory(revision=revision)
-    for kind in (ArtifactKind.MODEL, ArtifactKind.PREDICTIONS, ArtifactKind.LABELS):
-        ArtifactFactory(revision=revision, kind=kind)
+    terms = {"parameter_count": MEASURED["parameters"], "validation_row_count": MEASURED["rows"],
+             **revision_kwargs}
+    revision = RevisionFactory(handover=handover, number=1, **terms)
+    ClaimedMetricFactory(revision=revision, claimed_value=round(MEASURED["accuracy"], 3))
+    for kind in EVIDENCE_FILES:
+        name, content = evidence(kind)
+        ArtifactFactory(revision=revision, kind=kind, original_name=name, content=content)
     return handover, revision
 
 

@@ -4,13 +4,15 @@ Each check answers quickly (short timeouts), so a probe never hangs on a
 broker or worker that is gone; a check that is down says why.
 """
 
+import os
+
 from django.conf import settings
 from django.db import connection
 
 # Long enough for an idle worker on the same network, short enough for a probe.
 WORKER_PING_TIMEOUT = 0.5
 BROKER_TIMEOUT = 1.0
-EMBEDDED = "embedded (tasks run in the web process)"
+EMBEDDED = "embedded (a local folder; `make run` starts the worker)"
 
 
 def _reason(exc):
@@ -28,8 +30,15 @@ def check_database():
     return {"ok": True, "vendor": connection.vendor}
 
 
+def _embedded():
+    return settings.CELERY_BROKER_URL.startswith("filesystem://")
+
+
 def check_broker():
-    if settings.CELERY_TASK_ALWAYS_EAGER:
+    if _embedded():
+        folder = settings.HANDOFF_BROKER_DIR
+        if not (folder / "messages").is_dir() or not os.access(folder / "messages", os.W_OK):
+            return {"ok": False, "error": f"the broker folder {folder} is missing or not writable"}
         return {"ok": True, "mode": EMBEDDED}
     import redis
 
@@ -43,14 +52,15 @@ def check_broker():
 
 
 def check_worker(timeout=WORKER_PING_TIMEOUT):
-    if settings.CELERY_TASK_ALWAYS_EAGER:
-        return {"ok": True, "mode": EMBEDDED, "workers": []}
     from celery import Celery
 
     # A throwaway client with a fresh connection: reusing the web process's
     # pooled connection leaves a blocking read behind after a short ping, and
     # every other ping then misses the replies.
     probe = Celery("handoff-health", broker=settings.CELERY_BROKER_URL, set_as_current=False)
+    probe.conf.broker_transport_options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+    if _embedded():
+        timeout = max(timeout, 2.0)  # the worker polls its folder once a second
     try:
         with probe.connection_for_write() as connection:
             replies = probe.control.ping(timeout=timeout, connection=connection) or []

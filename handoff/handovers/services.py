@@ -13,7 +13,7 @@ Errors a person can act on are raised as ``handoff.core.errors.DomainError``
 import hashlib
 import logging
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -37,6 +37,7 @@ from .models import (
     ReviewDecision,
     Revision,
 )
+from .signals import validation_requested
 from .uploads import FileTooLarge, max_upload_bytes, over_limit_message, sanitize_file_name
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ S = HandoverState
 # transition -> (states it may start from, state it leads to).
 TRANSITIONS = {
     "submit": ({S.DRAFT}, S.VALIDATING),
+    "revalidate": ({S.VALIDATING, S.AWAITING_REVIEW, S.VALIDATION_FAILED}, S.VALIDATING),
     "pass_validation": ({S.VALIDATING}, S.AWAITING_REVIEW),
     "fail_validation": ({S.VALIDATING}, S.VALIDATION_FAILED),
     "accept": ({S.AWAITING_REVIEW}, S.ACCEPTED),
@@ -59,6 +61,7 @@ EDITABLE_STATES = {S.DRAFT}
 
 _VERBS = {
     "submit": "submit this handover",
+    "revalidate": "run validation again",
     "accept": "accept this handover",
     "request_changes": "request changes on this handover",
     "revise": "open a new revision",
@@ -360,15 +363,20 @@ def missing_for_submission(revision):
     return missing
 
 
+def _request_validation(actor, revision):
+    """Ask the validation app (``signals.validation_requested``) to measure
+    ``revision``, inside the caller's transaction."""
+    if not validation_requested.send(sender=Revision, revision=revision, actor=actor):
+        raise ImproperlyConfigured("No app validates revisions: is handoff.validation installed?")
+
+
 def submit_revision(actor, revision):
-    """draft -> validating; freezes the revision and queues validation. -> Revision
+    """draft -> validating; freezes the revision and requests its validation. -> Revision
 
     A data scientist of the project may call it. The revision needs the model,
     predictions and labels artifacts, a task type, a framework and at least one
-    claimed metric. Validation is enqueued after commit
-    (``tasks.validate_revision``)."""
-    from .tasks import validate_revision
-
+    claimed metric. The validation app creates its run in this transaction
+    and starts it after commit (``signals.validation_requested``)."""
     handover = revision.handover
     require(actor, Action.SUBMIT_REVISION, handover)
     with transaction.atomic():
@@ -392,31 +400,57 @@ def submit_revision(actor, revision):
         handover.awaiting_review_since = None
         handover.save(update_fields=["state", "awaiting_review_since", "updated_at"])
         _audit(actor, "handover.submitted", handover, handover, revision=revision.number)
-        validate_revision.delay_on_commit(revision.pk)
+        _request_validation(actor, revision)
     return revision
 
 
-def record_validation_outcome(revision, *, passed, worker=None):
-    """validating -> awaiting_review | validation_failed. Called by the validation task.
+def revalidate(actor, handover):
+    """validating | awaiting_review | validation_failed -> validating: measure
+    the current revision again. -> Revision
+
+    The handover's owner or an ML engineer of the project may call it (a
+    worker upgrade, a run that failed for a reason outside the model). The new
+    run decides; an older one that is still going no longer does."""
+    require(actor, Action.REVALIDATE, handover)
+    with transaction.atomic():
+        handover = _lock(handover)
+        target = _check_transition(handover, "revalidate")
+        revision = current_revision(handover)
+        handover.state = target
+        handover.awaiting_review_since = None
+        handover.save(update_fields=["state", "awaiting_review_since", "updated_at"])
+        _audit(actor, "handover.revalidation_requested", handover, handover, revision=revision.number)
+        _request_validation(actor, revision)
+    return revision
+
+
+def record_validation_outcome(revision, *, passed, worker=None, decides=None, **details):
+    """validating -> awaiting_review | validation_failed. Called by the
+    validation app when a run finishes; returns True when the outcome moved
+    the handover.
 
     ``worker`` (``{"hostname", "pid"}`` of the process that validated, see
-    ``handoff.core.tasks.worker_identity``) is kept in the audit event.
-    Idempotent: when the handover has already left ``validating`` for this
-    revision (a redelivered task), nothing changes. -> Revision"""
+    ``handoff.core.tasks.worker_identity``) and ``details`` (the run, its
+    failing checks) are kept in the audit event. ``decides``, called once the
+    handover is locked, says whether this outcome still counts (a newer run
+    was requested meanwhile: it does not). Idempotent: when the handover has
+    already left ``validating`` for this revision (a redelivered task),
+    nothing changes."""
     with transaction.atomic():
         handover = _lock(revision.handover)
         latest = current_revision(handover)
-        if handover.state != S.VALIDATING or latest is None or latest.pk != revision.pk:
+        if handover.state != S.VALIDATING or latest is None or latest.pk != revision.pk or (
+                decides is not None and not decides()):
             log.info("validation outcome for %s ignored: handover is %s", revision, handover.state)
-            return revision
+            return False
         target = _check_transition(handover, "pass_validation" if passed else "fail_validation")
         handover.state = target
         handover.awaiting_review_since = timezone.now() if passed else None
         handover.save(update_fields=["state", "awaiting_review_since", "updated_at"])
         ran_by = {"worker": worker} if worker is not None else {}
         _audit(None, "handover.validation_passed" if passed else "handover.validation_failed", handover,
-               handover, revision=revision.number, **ran_by)
-    return revision
+               handover, revision=revision.number, **ran_by, **details)
+    return True
 
 
 def _decide(actor, revision, transition, decision, comment):

@@ -75,8 +75,10 @@ def test_production_redirects_to_https_except_the_health_probe(tmp_path):
         env={
             **{k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ},
             "DJANGO_SETTINGS_MODULE": "handoff.settings", "SECRET_KEY": random_secret_key(),
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "LOG_LEVEL": "ERROR", **PRODUCTION,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "LOG_LEVEL": "ERROR",
+            "HANDOFF_BROKER_DIR": str(tmp_path / "broker"), **PRODUCTION,
         },
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["200", "301", "https://example.org/api/v1/projects/"]
+    # /health/ answers over HTTP (503 here: no worker runs on the broker folder).
+    assert result.stdout.split() == ["503", "301", "https://example.org/api/v1/projects/"]

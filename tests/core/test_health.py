@@ -1,21 +1,36 @@
 """/health/: database, broker and worker, 200 when all are up, 503 naming what is down."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from tests.plugins.services import redis_url
+from tests.timing import scaled, wait_until
 
 CLOSED_PORT = "redis://127.0.0.1:1/0"
 
 
 @pytest.fixture
-def embedded(settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
+def embedded(settings, tmp_path):
+    """The embedded default's broker folder, with no worker running on it."""
+    settings.REDIS_URL = ""
+    settings.CELERY_BROKER_URL = "filesystem://"
+    settings.HANDOFF_BROKER_DIR = tmp_path / "broker"
+    for folder in ("messages", "control"):
+        (tmp_path / "broker" / folder).mkdir(parents=True)
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(tmp_path / "broker" / "messages"),
+        "data_folder_out": str(tmp_path / "broker" / "messages"),
+        "control_folder": str(tmp_path / "broker" / "control"),
+    }
+    return tmp_path / "broker"
 
 
 @pytest.fixture
 def with_broker(settings):
     def use(url):
-        settings.CELERY_TASK_ALWAYS_EAGER = False
         settings.REDIS_URL = url
         settings.CELERY_BROKER_URL = url
 
@@ -23,21 +38,54 @@ def with_broker(settings):
 
 
 @pytest.mark.django_db
-def test_embedded_mode_is_healthy(client, embedded):
+def test_embedded_mode_without_its_worker_says_the_worker_is_down(client, embedded):
     response = client.get("/health/")
-    assert response.status_code == 200
+    assert response.status_code == 503
     body = response.json()
-    assert body["ok"] is True
-    assert body["down"] == []
+    assert body["down"] == ["worker"]
     assert body["database"]["ok"] is True
     assert body["broker"]["mode"].startswith("embedded")
-    assert body["worker"]["mode"].startswith("embedded")
+    assert body["worker"]["error"].startswith("no Celery worker answered a ping")
+
+
+@pytest.mark.django_db
+def test_embedded_broker_folder_that_is_missing_is_named(client, embedded, settings):
+    settings.HANDOFF_BROKER_DIR = embedded / "gone"
+    body = client.get("/health/").json()
+    assert body["down"] == ["broker", "worker"]
+    assert "missing or not writable" in body["broker"]["error"]
+
+
+@pytest.mark.django_db
+def test_embedded_worker_on_the_broker_folder_is_listed(client, embedded):
+    """What `make run` starts with nothing configured: a worker on the folder."""
+    env = {**os.environ, "REDIS_URL": "", "HANDOFF_BROKER_DIR": str(embedded),
+           "DJANGO_SETTINGS_MODULE": "handoff.settings"}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "handoff", "worker", "-n", "embedded@%h", "--concurrency", "1",
+         "--without-gossip", "--without-mingle"],
+        cwd=settings_base(), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        body = wait_until(lambda: (lambda b: b if b["ok"] else None)(client.get("/health/").json()),
+                          "the embedded worker to answer /health/", timeout=60)
+        assert body["broker"]["mode"].startswith("embedded")
+        assert any(name.startswith("embedded@") for name in body["worker"]["workers"])
+    finally:
+        worker.terminate()
+        worker.wait(scaled(20))
+
+
+def settings_base():
+    from django.conf import settings
+
+    return settings.BASE_DIR
 
 
 @pytest.mark.django_db
 def test_health_needs_no_login_and_is_not_cached(client, embedded):
     response = client.get("/health/")
-    assert response.status_code == 200
+    assert response.status_code == 503  # no worker on the folder
     assert "no-cache" in response["Cache-Control"]
 
 

@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from handoff.handovers.models import Handover, HandoverState, Review
 from handoff.teams.models import Role
-from tests.factories import PASSWORD, ProjectFactory, member, ready_draft
+from tests.factories import PASSWORD, ProjectFactory, evidence, member, ready_draft
 
 API = "/api/v1"
 
@@ -53,7 +53,7 @@ def test_the_whole_journey_through_the_api(project, scientist, engineer, django_
             "framework_version": "1.5.2",
             "latency_p95_ms": 25,
             "intended_use": "Churn scoring. <script>alert(1)</script>",
-            "claimed_metrics": [{"metric": "accuracy", "claimed_value": 0.91, "minimum": 0.9}],
+            "claimed_metrics": [{"metric": "accuracy", "claimed_value": 0.959, "minimum": 0.9}],
         },
         format="json",
     )
@@ -63,11 +63,12 @@ def test_the_whole_journey_through_the_api(project, scientist, engineer, django_
     assert handover["state"] == "draft" and handover["current_revision"] == 1
     assert handover["revisions"][0]["claimed_metrics"][0]["metric"] == "accuracy"
 
-    files = {"model": b"onnx-bytes", "predictions": b"id,prediction\n1,1\n", "labels": b"id,label\n1,1\n"}
-    for kind, content in files.items():
-        response = upload(ds, hid, 1, kind, content)
+    files = {kind: evidence(kind) for kind in ("model", "predictions", "labels")}  # a real ONNX export …
+    for kind, (name, content) in files.items():
+        response = upload(ds, hid, 1, kind, content, name=name)
         assert response.status_code == 201, response.json()
         assert response.json()["sha256"] == hashlib.sha256(content).hexdigest()
+    files = {kind: content for kind, (_, content) in files.items()}
 
     with django_capture_on_commit_callbacks(execute=True):
         response = ds.post(f"{API}/handovers/{hid}/submit/")
@@ -85,8 +86,9 @@ def test_the_whole_journey_through_the_api(project, scientist, engineer, django_
     assert response.status_code == 200 and response.json()["current_revision"] == 2
     assert response.json()["state"] == "draft"
 
-    new_predictions = b"id,prediction\n1,0\n"
-    assert upload(ds, hid, 2, "predictions", new_predictions).status_code == 201
+    header, *rows = files["predictions"].splitlines(keepends=True)
+    new_predictions = header + b"".join(sorted(rows))  # the same predictions, in another order
+    assert upload(ds, hid, 2, "predictions", new_predictions, name="predictions.csv").status_code == 201
     with django_capture_on_commit_callbacks(execute=True):
         assert ds.post(f"{API}/handovers/{hid}/submit/").status_code == 200
 

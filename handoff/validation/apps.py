@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class ValidationConfig(AppConfig):
+    name = "handoff.validation"
+    label = "validation"
+
+    def ready(self):
+        # Validation sits above handovers: it registers for submitted revisions
+        # instead of handovers importing it (STYLE.md, "The house as it grows").
+        from handoff.handovers.signals import validation_requested
+
+        from . import services
+
+        validation_requested.connect(services.on_validation_requested, dispatch_uid="validation.start_run")
