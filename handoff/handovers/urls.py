@@ -24,6 +24,7 @@ urlpatterns = [
     path("handovers/<int:pk>/accept/", views.accept, name="accept"),
     path("handovers/<int:pk>/request-changes/", views.request_changes, name="request_changes"),
     path("handovers/<int:pk>/revise/", views.revise, name="revise"),
+    path("handovers/<int:pk>/revalidate/", views.revalidate, name="revalidate"),
     path("handovers/<int:pk>/comments/", views.add_comment, name="comment"),
     path("handovers/<int:pk>/diff/", views.revision_diff, name="diff"),
 ]

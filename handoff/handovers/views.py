@@ -78,6 +78,8 @@ def _may(user, handover, revision):
         "submit": is_current_draft and Action.SUBMIT_REVISION in actions,
         "review": handover.state == HandoverState.AWAITING_REVIEW and Action.REVIEW_REVISION in actions,
         "revise": handover.state in REVISABLE_STATES and Action.REVISE_HANDOVER in actions,
+        "revalidate": revision.pk == current.pk and "revalidate" in services.allowed_transitions(handover)
+        and Action.REVALIDATE in actions,
         "comment": Action.COMMENT in actions,
     }
 
@@ -326,8 +328,11 @@ def _detail_page(request, handover, *, review_form=None, comment_form=None, stat
 @require_GET
 def handover_state(request, pk):
     """The state partial that the page polls while validation runs; a changed
-    state reloads the page so its actions follow."""
-    handover = _handover(request.user, pk)
+    state reloads the page so its actions follow. Light: the handover row
+    and the validation run's progress, not the whole page's read model."""
+    handover = selectors.visible_handovers(request.user).filter(pk=pk).first()
+    if handover is None:
+        raise NotFound("Not found.")
     response = render(request, "handovers/_state.html", {"handover": handover})
     was = request.GET.get("was")
     if was and was != handover.state:
@@ -384,6 +389,16 @@ def revise(request, pk):
     handover = _handover(request.user, pk)
     revision = services.revise_handover(request.user, handover)
     messages.success(request, f"Started revision {revision.number} as a draft, copied from the last one.")
+    return redirect(handover)
+
+
+@login_required
+@require_POST
+def revalidate(request, pk):
+    handover = _handover(request.user, pk)
+    revision = services.revalidate(request.user, handover)
+    messages.success(request, f"Validation of revision {revision.number} starts again; this page shows its "
+                              "progress.")
     return redirect(handover)
 
 

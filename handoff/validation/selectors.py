@@ -1,0 +1,100 @@
+"""Read queries for validation runs: the report on the handover page, the
+live progress partial, the review queue's pass/fail counts and the API.
+Every queryset is scoped with ``access.scope``."""
+
+from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
+
+from handoff.access import scope
+from handoff.core.errors import NotFound
+from handoff.handovers.models import Revision
+
+from .models import CheckResult, CheckStatus, ValidationRun
+
+FAILING = (CheckStatus.FAIL, CheckStatus.ERROR)
+
+
+def with_counts(runs):
+    """Runs annotated with how many of their checks passed, failed (or
+    errored) and were skipped."""
+    return runs.annotate(
+        passed_count=Count("checks", filter=Q(checks__status=CheckStatus.PASS)),
+        failed_count=Count("checks", filter=Q(checks__status__in=FAILING)),
+        skipped_count=Count("checks", filter=Q(checks__status=CheckStatus.SKIPPED)),
+    )
+
+
+def visible_runs(user):
+    """Validation runs of handovers in the user's projects, newest first."""
+    runs = ValidationRun.objects.select_related("revision__handover").order_by("-created_at", "-id")
+    return scope(with_counts(runs), user, project_field="revision__handover__project")
+
+
+def report_checks():
+    """A run's checks in the order they ran (``sorted_for_report`` puts
+    failures first for the page)."""
+    return CheckResult.objects.order_by("position")
+
+
+def run_detail(user, pk):
+    """One run with its checks, or NotFound when out of reach."""
+    runs = visible_runs(user).prefetch_related(Prefetch("checks", queryset=report_checks()))
+    run = runs.filter(pk=pk).first()
+    if run is None:
+        raise NotFound("Not found.")
+    return run
+
+
+def latest_runs(revision_ids):
+    """{revision id: its latest run (with counts)} in one query."""
+    of_same_revision = ValidationRun.objects.filter(revision_id=OuterRef("revision_id"))
+    latest = of_same_revision.order_by("-number").values("pk")[:1]
+    runs = with_counts(ValidationRun.objects.filter(revision_id__in=list(revision_ids), pk=Subquery(latest)))
+    return {run.revision_id: run for run in runs}
+
+
+def latest_run(revision):
+    return latest_runs([revision.pk]).get(revision.pk)
+
+
+def current_run(handover):
+    """The latest run of the handover's latest revision, or None (one query)."""
+    return (ValidationRun.objects.filter(revision__handover=handover)
+            .order_by("-revision__number", "-number").first())
+
+
+def latest_run_with_checks(revision):
+    """The latest run of ``revision`` with its checks, or None."""
+    runs = with_counts(ValidationRun.objects.filter(revision=revision)).order_by("-number")
+    return runs.prefetch_related(Prefetch("checks", queryset=report_checks())).first()
+
+
+def summaries_by_handover(handovers):
+    """{handover id: summary of its current revision's latest run} in one query."""
+    handovers = list(handovers)
+    if not handovers:
+        return {}
+    current = Revision.objects.filter(handover_id=OuterRef("revision__handover_id")).order_by("-number")
+    runs = with_counts(ValidationRun.objects.filter(
+        revision__handover_id__in=[h.pk for h in handovers],
+        revision_id=Subquery(current.values("pk")[:1]),
+    )).annotate(handover_id=F("revision__handover_id")).order_by("handover_id", "-number")
+    found = {}
+    for run in runs:  # newest run first for each handover
+        found.setdefault(run.handover_id, summary(run))
+    return found
+
+
+def summary(run):
+    """What a list row or the handover JSON says of a run."""
+    if run is None:
+        return None
+    return {
+        "id": run.pk, "number": run.number, "state": run.state, "progress": run.progress,
+        "passed": run.passed_count, "failed": run.failed_count, "skipped": run.skipped_count,
+    }
+
+
+def sorted_for_report(checks):
+    """Failures (and errors) first, then skipped checks, then passes."""
+    rank = {CheckStatus.FAIL: 0, CheckStatus.ERROR: 0, CheckStatus.SKIPPED: 1, CheckStatus.PASS: 2}
+    return sorted(checks, key=lambda check: (rank.get(check.status, 3), check.position))
