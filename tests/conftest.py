@@ -30,3 +30,14 @@ def pytest_configure(config):
 
     # Password hashing is deliberately slow; tests log in hundreds of times.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _quick_model_timing(monkeypatch):
+    """Time models for a moment, not the seconds a stable p95 takes in a
+    worker: many tests submit a revision and validation runs in-process.
+    (A real worker process keeps the full timing.)"""
+    from handoff.validation.checks import runtime
+
+    monkeypatch.setattr(runtime, "TIMING", runtime.Timing(
+        warmup_runs=1, min_runs=5, min_seconds=0.05, max_runs=200, max_seconds=2, timeout_seconds=60))
