@@ -157,6 +157,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+# Validation can have a queue of its own, so that long runs never hold up
+# other work: set HANDOFF_VALIDATION_QUEUE and start workers for it with
+# `celery -A handoff worker -Q <that queue>` (README, "Scaling").
+HANDOFF_VALIDATION_QUEUE = os.environ.get("HANDOFF_VALIDATION_QUEUE", "") or CELERY_TASK_DEFAULT_QUEUE
+CELERY_TASK_ROUTES = {"handoff.validation.tasks.run_validation": {"queue": HANDOFF_VALIDATION_QUEUE}}
 CELERY_BEAT_SCHEDULE = {
     "validation-sweep": {
         "task": "handoff.validation.tasks.sweep_validation_runs",
