@@ -6,17 +6,21 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from handoff.handovers.models import Handover, HandoverState
+from handoff.handovers.models import ArtifactKind, Handover, HandoverState
 from handoff.teams.models import Role
-from tests.factories import ProjectFactory, member
+from tests.factories import ProjectFactory, evidence, member
 from tests.plugins.browser import log_in
 
 pytestmark = pytest.mark.browser
 
-MODEL_BYTES = b"\x08\x07\x12\x07skl2onnx\x1a\x061.17.0:\x9a\x01\n\x0bLinearClassifier" + bytes(range(64))
-PREDICTIONS_V1 = b"id,prediction,score\n1,1,0.91\n2,0,0.12\n3,1,0.77\n4,0,0.30\n"
-PREDICTIONS_V2 = b"id,prediction,score\n1,1,0.93\n2,0,0.08\n3,1,0.81\n4,0,0.22\n"
-LABELS = b"id,label,region\n1,1,north\n2,0,south\n3,1,north\n4,0,south\n"
+# The real evidence: an ONNX logistic regression, its predictions, the labels
+# (accuracy 0.959 and ROC AUC 0.995 on 171 rows); revision 2 re-exports the
+# same predictions in another order.
+MODEL_BYTES = evidence(ArtifactKind.MODEL)[1]
+PREDICTIONS_V1 = evidence(ArtifactKind.PREDICTIONS)[1]
+_header, *_rows = PREDICTIONS_V1.splitlines(keepends=True)
+PREDICTIONS_V2 = _header + b"".join(sorted(_rows))
+LABELS = evidence(ArtifactKind.LABELS)[1]
 
 
 def sha(content):
@@ -69,14 +73,14 @@ def test_a_handover_is_filed_reviewed_revised_and_accepted(page, second_page, pe
     page.get_by_label("Framework", exact=True).select_option("scikit-learn")
     page.get_by_label("Framework version").fill("1.5.2")
     page.get_by_label("Metric 1", exact=True).select_option("accuracy")
-    page.get_by_label("Claimed value 1", exact=True).fill("0.91")
+    page.get_by_label("Claimed value 1", exact=True).fill("0.959")
     page.get_by_label("Minimum 1", exact=True).fill("0.88")
     page.get_by_label("Metric 2", exact=True).select_option("roc_auc")
-    page.get_by_label("Claimed value 2", exact=True).fill("0.95")
+    page.get_by_label("Claimed value 2", exact=True).fill("0.995")
     page.get_by_label("p95 latency budget (ms)").fill("25")
     page.get_by_label("Peak inference memory budget (MB)").fill("300")
     page.get_by_label("Parameter count").fill("31")
-    page.get_by_label("Validation set row count").fill("4")
+    page.get_by_label("Validation set row count").fill("171")
     page.get_by_label("Intended use").fill("Scoring **card transactions** for fraud review.")
     page.get_by_role("button", name="Save as draft").click()
 
