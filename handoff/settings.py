@@ -275,6 +275,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "handoff.teams.models.Role",
         "StageEnum": "handoff.teams.models.Stage",
+        "HandoverStateEnum": "handoff.handovers.models.HandoverState",
+        "RunStateEnum": "handoff.validation.models.RunState",
+        "CheckStatusEnum": "handoff.validation.models.CheckStatus",
     },
 }
 

@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 from handoff.core import views as core_views
 from handoff.handovers.api.urls import router as handovers_router
 from handoff.teams.api.urls import router as teams_router
+from handoff.validation.api.urls import router as validation_router
 
 # One router for /api/v1/ so its index lists every resource; each app
 # registers its viewsets on its own router.
@@ -13,7 +14,7 @@ api_router = DefaultRouter()
 # JSON only: the ``.json`` suffix twins reached action views with a ``format``
 # argument they do not take.
 api_router.include_format_suffixes = False
-for app_router in (teams_router, handovers_router):
+for app_router in (teams_router, handovers_router, validation_router):
     api_router.registry.extend(app_router.registry)
 
 api_v1 = [

@@ -223,3 +223,33 @@ class AuditEventFactory(factory.django.DjangoModelFactory):
     verb = "handover.commented"
     project = factory.SubFactory(ProjectFactory)
     details = factory.Dict({})
+
+
+# --- validation -------------------------------------------------------------
+
+from handoff.validation.models import CheckResult, CheckStatus, RunState, ValidationRun  # noqa: E402
+
+
+class ValidationRunFactory(factory.django.DjangoModelFactory):
+    """A finished run that passed (give ``state`` and checks for others)."""
+
+    class Meta:
+        model = ValidationRun
+
+    revision = factory.SubFactory(RevisionFactory)
+    number = factory.Sequence(lambda n: n + 1)
+    state = RunState.PASSED
+    worker = "handoff@test"
+
+
+class CheckResultFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CheckResult
+
+    run = factory.SubFactory(ValidationRunFactory)
+    key = "metric.accuracy"
+    status = CheckStatus.PASS
+    claimed = 0.959
+    measured = 0.9590643274853801
+    tolerance = 0.005
+    message = "accuracy claimed 0.959, measured 0.959 on 171 rows: within the tolerance of 0.005"

@@ -22,6 +22,7 @@ from handoff.teams.models import Role
 from tests.factories import (
     ArtifactFactory,
     AuditEventFactory,
+    CheckResultFactory,
     ClaimedMetricFactory,
     CommentFactory,
     HandoverFactory,
@@ -32,6 +33,7 @@ from tests.factories import (
     RoleAssignmentFactory,
     TeamFactory,
     UserFactory,
+    ValidationRunFactory,
 )
 from tests.querycount import COVERED, assert_queries_do_not_grow, covers
 
@@ -447,6 +449,33 @@ def test_api_revision_queries_do_not_grow_with_claims_and_artifacts(world):
 
     url = f"/api/v1/handovers/{page.handover.pk}/revisions/{CURRENT}/"
     assert_queries_do_not_grow(logged_in(world.scientist), url, grow, ceiling=10)
+
+
+@covers("api-validation-run-list")
+def test_api_validation_run_list_queries_do_not_grow_with_runs_and_checks(world):
+    def grow(n):
+        shown = []
+        for _ in range(n):
+            handover = handover_in(project_of_mine(world.scientist), revisions=1)
+            run = ValidationRunFactory(revision=handover.revisions.get(), number=1, worker=mark("worker"))
+            for _ in range(3):
+                CheckResultFactory(run=run, key=mark("metric.accuracy"))
+            shown += [f'"worker":"{run.worker}"', f'"handover":{handover.pk}']
+        return shown
+
+    assert_queries_do_not_grow(logged_in(world.scientist), "/api/v1/validation-runs/", grow, ceiling=6)
+
+
+@covers("api-validation-run-detail")
+def test_api_validation_run_detail_queries_do_not_grow_with_checks(world):
+    handover = handover_in(world.project, revisions=1)
+    run = ValidationRunFactory(revision=handover.revisions.get(), number=1)
+
+    def grow(n):
+        return [f'"check":"{CheckResultFactory(run=run, key=mark("metric.accuracy")).key}"' for _ in range(n)]
+
+    url = f"/api/v1/validation-runs/{run.pk}/"
+    assert_queries_do_not_grow(logged_in(world.scientist), url, grow, ceiling=6)
 
 
 # --- every route is measured ---------------------------------------------------------------------------

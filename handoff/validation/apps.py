@@ -8,8 +8,10 @@ class ValidationConfig(AppConfig):
     def ready(self):
         # Validation sits above handovers: it registers for submitted revisions
         # instead of handovers importing it (STYLE.md, "The house as it grows").
+        from handoff.handovers import extensions
         from handoff.handovers.signals import validation_requested
 
-        from . import services
+        from . import selectors, services
 
         validation_requested.connect(services.on_validation_requested, dispatch_uid="validation.start_run")
+        extensions.summaries["validation"] = selectors.summaries_by_handover_id

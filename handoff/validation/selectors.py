@@ -70,12 +70,17 @@ def latest_run_with_checks(revision):
 
 def summaries_by_handover(handovers):
     """{handover id: summary of its current revision's latest run} in one query."""
-    handovers = list(handovers)
-    if not handovers:
+    return summaries_by_handover_id([h.pk for h in handovers])
+
+
+def summaries_by_handover_id(handover_ids):
+    """The same, from handover ids (registered in ``handovers.extensions``)."""
+    handover_ids = list(handover_ids)
+    if not handover_ids:
         return {}
     current = Revision.objects.filter(handover_id=OuterRef("revision__handover_id")).order_by("-number")
     runs = with_counts(ValidationRun.objects.filter(
-        revision__handover_id__in=[h.pk for h in handovers],
+        revision__handover_id__in=handover_ids,
         revision_id=Subquery(current.values("pk")[:1]),
     )).annotate(handover_id=F("revision__handover_id")).order_by("handover_id", "-number")
     found = {}

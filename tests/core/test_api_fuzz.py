@@ -38,7 +38,14 @@ from schemathesis.specs.openapi import checks
 from handoff.handovers.models import HandoverState
 from handoff.teams.models import Role
 from handoff.wsgi import application
-from tests.factories import ProjectFactory, ReviewFactory, member, ready_draft
+from tests.factories import (
+    CheckResultFactory,
+    ProjectFactory,
+    ReviewFactory,
+    ValidationRunFactory,
+    member,
+    ready_draft,
+)
 
 # The WSGI transport does not close responses, so Django never closes (and
 # deletes) an uploaded file's temporary copy; the copy was moved into storage.
@@ -146,9 +153,10 @@ def world(db):
     scientist = member(project, Role.DATA_SCIENTIST, username="fuzz-scientist")
     engineer = member(project, Role.ML_ENGINEER, username="fuzz-engineer")
     draft, revision = ready_draft(project=project, owner=scientist)
-    under_review, _ = ready_draft(project=project, owner=scientist)
+    under_review, under_review_revision = ready_draft(project=project, owner=scientist)
     under_review.state = HandoverState.AWAITING_REVIEW
     under_review.save()
+    run = CheckResultFactory(run=ValidationRunFactory(revision=under_review_revision, number=1)).run
     revised, revised_revision = ready_draft(project=project, owner=scientist)
     revised.state = HandoverState.CHANGES_REQUESTED
     revised.save()
@@ -156,7 +164,7 @@ def world(db):
     outsider = member(ProjectFactory(), Role.DATA_SCIENTIST, username="fuzz-outsider")
     return SimpleNamespace(
         project=project, draft=draft, under_review=under_review, revised=revised,
-        artifact=revision.artifacts.first(), scientist=_token(scientist), engineer=_token(engineer),
+        artifact=revision.artifacts.first(), run=run, scientist=_token(scientist), engineer=_token(engineer),
         outsider=_token(outsider),
     )
 
@@ -172,9 +180,13 @@ def _on_real_objects(case, world):
             handover, headers = world.under_review, world.engineer
         elif path.endswith("/revise/"):
             handover = world.revised
+        elif path.endswith("/revalidate/"):
+            handover = world.under_review  # its owner may run validation again
         values = {"id": handover.pk, "number": 1}
     elif path.startswith("/api/v1/artifacts/"):
         values = {"id": world.artifact.pk}
+    elif path.startswith("/api/v1/validation-runs/"):
+        values = {"id": world.run.pk}
     elif path.startswith("/api/v1/models/"):
         values = {"id": world.draft.model_id}
     elif path.startswith("/api/v1/projects/"):

@@ -17,6 +17,7 @@ from handoff.handovers.models import ArtifactKind, HandoverState, ReviewDecision
 from handoff.teams.models import Role, RoleAssignment
 from tests.factories import (
     ArtifactFactory,
+    CheckResultFactory,
     ClaimedMetricFactory,
     CommentFactory,
     HandoverFactory,
@@ -26,6 +27,7 @@ from tests.factories import (
     RevisionFactory,
     TeamFactory,
     UserFactory,
+    ValidationRunFactory,
     member,
 )
 
@@ -65,6 +67,8 @@ def world(db):
     for kind in (ArtifactKind.MODEL, ArtifactKind.PREDICTIONS, ArtifactKind.LABELS):
         ArtifactFactory(revision=first, kind=kind)
     ReviewFactory(revision=first, reviewer=people["ml_engineer"], decision=ReviewDecision.REQUEST_CHANGES)
+    run = ValidationRunFactory(revision=first, number=1, worker="secret-churn-model@node")
+    CheckResultFactory(run=run)
     draft = RevisionFactory(handover=handover, number=2)
     ClaimedMetricFactory(revision=draft)
     artifacts = [ArtifactFactory(revision=draft, kind=kind)
@@ -78,7 +82,7 @@ def world(db):
     return SimpleNamespace(
         team=retention, project=alpha, other_project=beta, people=people, model=model, handover=handover,
         draft=draft, artifact=artifacts[0], assignment=RoleAssignment.objects.get(user=bystander),
-        gamma_handover=gamma_handover,
+        gamma_handover=gamma_handover, run=run,
     )
 
 

@@ -44,6 +44,8 @@ SPECS = {
     "handovers:request_changes": Spec(obj="handover", insider=MLE, expect={"GET": 405, "POST": 302}),
     "handovers:revise": Spec(obj="handover", expect={"GET": 405, "POST": 302}),
     "handovers:comment": Spec(obj="handover", expect={"GET": 405, "POST": 302}),
+    # a draft is not validated: the owner is told so on the page, the API says 409
+    "handovers:revalidate": Spec(obj="handover", expect={"GET": 405, "POST": 302}),
     "handovers:diff": Spec(obj="handover"),
     # --- the API
     "api-token": Spec(public=True, expect={"GET": 405}),
@@ -68,4 +70,7 @@ SPECS = {
     "api-handover-revision-artifacts": Spec(obj="revision", form=True, expect={"POST": 201}),
     "api-artifact-detail": Spec(obj="artifact", expect={"GET": 200, "DELETE": 204}),
     "api-artifact-download": Spec(obj="artifact"),
+    "api-handover-revalidate": Spec(obj="handover", insider=MLE, expect={"POST": 409}),
+    "api-validation-run-list": Spec(),
+    "api-validation-run-detail": Spec(obj="run"),
 }

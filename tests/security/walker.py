@@ -117,6 +117,7 @@ def _values(world, obj):
         "handover_artifact": {"pk": world.handover.pk, "artifact_pk": world.artifact.pk},
         "artifact": {"pk": world.artifact.pk},
         "model": {"pk": world.model.pk},
+        "run": {"pk": world.run.pk},
     }[obj]
 
 

@@ -12,7 +12,7 @@ from handoff.core.api import InputSerializer
 from handoff.core.schema import document
 from handoff.teams.models import Project
 
-from .. import contract
+from .. import contract, extensions
 from ..models import (
     LOWER_IS_BETTER,
     UNIT_INTERVAL_METRICS,
@@ -115,6 +115,29 @@ class ModelSummarySerializer(serializers.ModelSerializer):
         fields = ["id", "name"]
 
 
+class ValidationSummarySerializer(serializers.Serializer):
+    """The latest validation run of the handover's current revision."""
+
+    id = serializers.IntegerField(help_text="The run: GET /api/v1/validation-runs/{id}/ has every check.")
+    number = serializers.IntegerField(help_text="1, 2 … per revision")
+    state = serializers.ChoiceField(choices=["queued", "running", "passed", "failed", "error"],
+                                    help_text="queued, running, passed, failed or error")
+    progress = serializers.JSONField(help_text='While it runs: {"check", "done", "total"}')
+    passed = serializers.IntegerField()
+    failed = serializers.IntegerField(help_text="Checks that failed or ended in error")
+    skipped = serializers.IntegerField()
+
+
+class SummariesOfAPage(serializers.ListSerializer):
+    """Loads the summaries other apps add (``extensions``) once for the page."""
+
+    def to_representation(self, data):
+        handovers = list(data.all() if hasattr(data, "all") else data)
+        ids = [handover.pk for handover in handovers]
+        self.child.context["summaries"] = {"validation": extensions.load("validation", ids)}
+        return super().to_representation(handovers)
+
+
 class HandoverListSerializer(serializers.ModelSerializer):
     model = ModelSummarySerializer(read_only=True)
     project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
@@ -123,12 +146,23 @@ class HandoverListSerializer(serializers.ModelSerializer):
     current_revision = serializers.IntegerField(source="current_revision_number", read_only=True,
                                                 allow_null=True)
 
+    validation = serializers.SerializerMethodField(
+        help_text="The latest validation run of the current revision; null before the first submission.")
+
     class Meta:
         model = Handover
+        list_serializer_class = SummariesOfAPage
         fields = [
             "id", "model", "project", "version_label", "state", "owner", "reviewer", "current_revision",
-            "awaiting_review_since", "created_at", "updated_at",
+            "validation", "awaiting_review_since", "created_at", "updated_at",
         ]
+
+    @extend_schema_field(ValidationSummarySerializer(allow_null=True))
+    def get_validation(self, handover):
+        loaded = self.context.get("summaries", {}).get("validation")
+        if loaded is None:
+            loaded = extensions.load("validation", [handover.pk])
+        return loaded.get(handover.pk)
 
 
 class HandoverSerializer(HandoverListSerializer):

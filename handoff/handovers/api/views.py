@@ -94,6 +94,7 @@ class HandoverViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         "accept": Action.REVIEW_REVISION,
         "request_changes": Action.REVIEW_REVISION,
         "revise": Action.REVISE_HANDOVER,
+        "revalidate": Action.REVALIDATE,
         "comments": Action.COMMENT,
     }
 
@@ -237,6 +238,14 @@ class HandoverViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def revise(self, request, pk=None):
         handover = self.get_object()
         services.revise_handover(request.user, handover)
+        return self._detail(handover)
+
+    @extend_schema(summary="Run validation of the current revision again (its owner or an ML engineer)",
+                   tags=["handovers"], request=None, responses={200: s.HandoverSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def revalidate(self, request, pk=None):
+        handover = self.get_object()
+        services.revalidate(request.user, handover)
         return self._detail(handover)
 
     @extend_schema(summary="Comment on a handover", tags=["handovers"], request=s.CommentInputSerializer,
