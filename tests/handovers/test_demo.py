@@ -2,16 +2,25 @@ import pytest
 from django.core.management import call_command
 
 from handoff.handovers.models import Artifact, Handover, Review
+from handoff.validation.models import ValidationRun
 
-pytestmark = pytest.mark.django_db
+# Transactional: seed_demo validates on commit, as it does outside tests.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_seed_demo_files_one_accepted_one_awaiting_review_and_one_draft_handover_once():
+def test_seed_demo_files_accepted_awaiting_review_failed_and_draft_handovers_once():
     call_command("seed_demo")
     call_command("seed_demo")
 
     states = dict(Handover.objects.values_list("version_label", "state"))
-    assert states == {"1.0.0": "accepted", "1.1.0": "awaiting_review", "1.2.0": "draft"}
-    assert Artifact.objects.count() == 9
+    assert states == {"1.0.0": "accepted", "1.1.0": "awaiting_review", "1.2.0": "validation_failed",
+                      "1.3.0": "draft"}
+    assert Artifact.objects.count() == 12
+    # Real reports: every check passed on the true claims; the overstated accuracy failed alone.
+    runs = {run.revision.handover.version_label: run for run in ValidationRun.objects.all()}
+    assert runs["1.1.0"].state == "passed" and runs["1.0.0"].state == "passed"
+    assert not runs["1.1.0"].checks.exclude(status="pass").exists()
+    failing = list(runs["1.2.0"].checks.exclude(status="pass").values_list("key", "status"))
+    assert failing == [("metric.accuracy", "fail")]
     signed = Review.objects.get(revision__handover__version_label="1.0.0")
     assert set(signed.artifact_hashes) == {"model", "predictions", "labels"}

@@ -6,7 +6,8 @@ from django.urls import reverse
 from handoff.teams.demo import PASSWORD, seed_demo
 from handoff.teams.models import Project, Role, RoleAssignment, Team
 
-pytestmark = pytest.mark.django_db
+# Transactional: seed_demo validates on commit, as it does outside tests.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 ACCOUNTS = ["scientist", "engineer", "manager", "outsider", "lead2", "engineer2", "admin"]
 
