@@ -3,6 +3,7 @@
 import ast
 import json
 import pickle
+import shutil
 import struct
 import subprocess
 import sys
@@ -348,12 +349,17 @@ def test_the_engine_imports_no_django_and_nothing_of_the_project():
 
 
 def test_the_engine_runs_outside_the_project(tmp_path):
-    """Imported as a package of its own, with no handoff and no Django anywhere."""
+    """Imported as a package of its own, with no handoff and no Django anywhere.
+
+    A copy in a folder of its own: on the path, the app's folder would let its
+    modules (``selectors.py``) shadow the standard library's."""
+    shutil.copytree(PACKAGE, tmp_path / "checks", ignore=shutil.ignore_patterns("__pycache__"))
     code = (
         "import sys; sys.path.insert(0, sys.argv[1]); import checks; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('django', 'celery', 'handoff')))"
     )
     result = subprocess.run(
-        [sys.executable, "-I", "-c", code, str(PACKAGE.parent)], capture_output=True, text=True, check=True
+        [sys.executable, "-I", "-c", code, str(tmp_path)], capture_output=True, text=True
     )
+    assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
