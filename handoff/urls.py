@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from handoff.core import views as core_views
 from handoff.handovers.api.urls import router as handovers_router
+from handoff.teams import views as team_views
 from handoff.teams.api.urls import router as teams_router
 from handoff.validation.api.urls import router as validation_router
 
@@ -23,7 +24,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", team_views.home, name="home"),
     path("health/", core_views.health, name="health"),
     path("accounts/", include("accounts.urls")),
     path("", include("handoff.teams.urls")),

@@ -1,21 +1,11 @@
-from django.contrib.auth.decorators import login_required
 from django.http import HttpResponsePermanentRedirect, JsonResponse
-from django.shortcuts import render
 from django.urls import Resolver404, resolve
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
-from handoff.teams import selectors as team_selectors
-
 from . import health as health_checks
 from .api import SERVER_ERROR
-
-
-@login_required
-def home(request):
-    """My projects with my role on each."""
-    return render(request, "home.html", {"memberships": team_selectors.my_projects(request.user)})
 
 
 @never_cache
