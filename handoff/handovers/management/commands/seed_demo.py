@@ -1,3 +1,6 @@
+"""`seed_demo` lives in handovers, the highest app it fills: it adds the
+teams demo (teams.demo) and then the handovers on it."""
+
 from django.core.management.base import BaseCommand
 
 from handoff.handovers.demo import seed_handovers
