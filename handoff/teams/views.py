@@ -6,7 +6,6 @@ from django.views.decorators.http import require_POST
 from handoff import access
 from handoff.access import Action
 from handoff.core.errors import DomainError, Forbidden, NotFound
-from handoff.handovers import selectors as handover_selectors
 
 from . import selectors, services
 from .forms import AddMemberForm, ChangeRoleForm
@@ -47,7 +46,6 @@ def _project_page(request, project, *, add_form=None, status=200):
         "can_manage": access.can(request.user, Action.MANAGE_MEMBERS, project),
         "add_form": add_form or AddMemberForm(),
         "roles": Role.choices,
-        "handovers": handover_selectors.project_handovers(request.user, project),
         "can_file": access.can(request.user, Action.CREATE_HANDOVER, project),
     }, status=status)
 
