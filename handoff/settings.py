@@ -251,9 +251,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "handoff.core.api.Pagination",
     "PAGE_SIZE": 50,
+    # Every list: django-filter's FilterSet, then ``?ordering=``, refused with
+    # a 400 naming it when the API cannot read it (handoff.core.api.Ordering).
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "handoff.core.api.Ordering",
     ],
     "DEFAULT_SCHEMA_CLASS": "handoff.core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "handoff.core.api.exception_handler",

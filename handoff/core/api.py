@@ -16,7 +16,6 @@ from django.core.exceptions import NON_FIELD_ERRORS, BadRequest, PermissionDenie
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
 from django.utils.log import log_response
-from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, filters, pagination, serializers
 from rest_framework.utils import html
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -146,10 +145,6 @@ class Ordering(filters.OrderingFilter):
             parameter["schema"]["pattern"] = f"^{self._pattern(names)}$"
         return parameters
 
-
-# Every list: django-filter's FilterSet, then ``?ordering=``. (REST_FRAMEWORK's
-# DEFAULT_FILTER_BACKENDS names DRF's lenient OrderingFilter.)
-FILTER_BACKENDS = [DjangoFilterBackend, Ordering]
 
 
 def exception_handler(exc, context):

@@ -18,7 +18,6 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from handoff.access import Action, require, visible_projects
-from handoff.core.api import FILTER_BACKENDS
 from handoff.core.errors import NotFound
 
 from .. import selectors, services
@@ -54,7 +53,6 @@ def _rename_metrics_errors(call, *args, **kwargs):
 )
 class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = s.ModelSerializer
-    filter_backends = FILTER_BACKENDS
     filterset_class = ModelFilter
     ordering_fields = ["name", "created_at"]
 
@@ -81,7 +79,6 @@ class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 class HandoverViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     # JSON bodies only (uploads excepted): a form cannot say null, nor carry the claimed metrics.
     parser_classes = [JSONParser]
-    filter_backends = FILTER_BACKENDS
     filterset_class = HandoverFilter
     ordering_fields = ["updated_at", "created_at", "awaiting_review_since"]
     # What each action needs, checked as soon as the handover is found and

@@ -6,7 +6,6 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 
 from handoff import access
-from handoff.core.api import FILTER_BACKENDS
 from handoff.teams.filters import ProjectFilter, TeamFilter
 from handoff.teams.models import Project, RoleAssignment
 
@@ -20,7 +19,6 @@ from .serializers import ProjectSerializer, TeamSerializer
 class TeamViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = TeamSerializer
     lookup_field = "slug"
-    filter_backends = FILTER_BACKENDS
     filterset_class = TeamFilter
     ordering_fields = ["name", "slug", "created_at"]
     ordering = ["name"]
@@ -42,7 +40,6 @@ class TeamViewSet(viewsets.ReadOnlyModelViewSet):
 class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ProjectSerializer
     lookup_field = "slug"
-    filter_backends = FILTER_BACKENDS
     filterset_class = ProjectFilter
     ordering_fields = ["name", "slug", "stage", "created_at", "team__name"]
     ordering = ["team__name", "name"]

@@ -1,8 +1,6 @@
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 
-from handoff.core.api import FILTER_BACKENDS
-
 from .. import selectors
 from ..checks import CHECK_KEYS_DOC
 from ..filters import ValidationRunFilter
@@ -20,7 +18,6 @@ CHECKS_DESCRIPTION = "Check keys:\n\n" + "\n".join(
                            description=CHECKS_DESCRIPTION),
 )
 class ValidationRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    filter_backends = FILTER_BACKENDS
     filterset_class = ValidationRunFilter
     ordering_fields = ["created_at", "finished_at"]
 
