@@ -51,17 +51,18 @@ def test_form_encoded_credentials_work_too(api, dana):
     assert response.json()["token"]
 
 
-def test_wrong_password_is_a_400_with_a_clear_message_and_no_token(api, dana):
+def test_wrong_password_is_a_401_with_a_clear_message_and_no_token(api, dana):
     response = api.post(TOKEN_URL, {"username": "dana", "password": "wrong"})
-    assert response.status_code == 400
-    assert response.json()["detail"] == "Unable to log in with provided credentials."
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Token realm="api"'
+    assert response.json() == {"detail": "Unable to log in with provided credentials."}
     assert not Token.objects.exists()
 
 
 def test_unknown_user_gets_the_same_answer_as_a_wrong_password(api, dana):
     wrong_password = api.post(TOKEN_URL, {"username": "dana", "password": "wrong"})
     unknown_user = api.post(TOKEN_URL, {"username": "nobody", "password": "wrong"})
-    assert unknown_user.status_code == 400
+    assert unknown_user.status_code == 401
     assert unknown_user.json() == wrong_password.json()
 
 
@@ -69,7 +70,8 @@ def test_inactive_user_gets_no_token(api, dana):
     dana.is_active = False
     dana.save()
     response = api.post(TOKEN_URL, {"username": "dana", "password": PASSWORD})
-    assert response.status_code == 400
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Unable to log in with provided credentials."}
     assert not Token.objects.exists()
 
 
