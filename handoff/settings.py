@@ -280,6 +280,7 @@ SPECTACULAR_SETTINGS = {
         "HandoverStateEnum": "handoff.handovers.models.HandoverState",
         "RunStateEnum": "handoff.validation.models.RunState",
         "CheckStatusEnum": "handoff.validation.models.CheckStatus",
+        "MetricEnum": "handoff.handovers.models.Metric",
     },
 }
 

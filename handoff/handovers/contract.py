@@ -27,6 +27,7 @@ DEFAULT_TOLERANCE = 0.005
 # Every contract term a revision holds, in the order pages show them.
 TERM_FIELDS = (
     "task_type",
+    "positive_label",
     "framework",
     "framework_version",
     "latency_p95_ms",
@@ -37,12 +38,14 @@ TERM_FIELDS = (
     "validation_row_count",
     "fairness_slice_column",
     "fairness_max_gap",
+    "fairness_metric",
     "intended_use",
     "limitations",
     "metric_tolerance",
 )
 TERM_LABELS = {
     "task_type": "Task type",
+    "positive_label": "Positive class",
     "framework": "Framework",
     "framework_version": "Framework version",
     "latency_p95_ms": "p95 latency budget (ms)",
@@ -53,6 +56,7 @@ TERM_LABELS = {
     "validation_row_count": "Validation rows",
     "fairness_slice_column": "Fairness slice column",
     "fairness_max_gap": "Largest allowed gap between slices",
+    "fairness_metric": "Fairness metric",
     "intended_use": "Intended use",
     "limitations": "Limitations",
     "metric_tolerance": "Metric tolerance",
@@ -61,6 +65,7 @@ METRIC_FIELDS = ("metric", "claimed_value", "minimum", "maximum")
 
 _TEXT_LIMITS = {
     "framework_version": 32,
+    "positive_label": 64,
     "fairness_slice_column": 64,
     "validation_description": 5000,
     "intended_use": 20000,
@@ -128,6 +133,8 @@ def _clean_term(name, value):
         return "" if _is_blank(value) else _choice(value, TaskType, label)
     if name == "framework":
         return "" if _is_blank(value) else _choice(value, Framework, label)
+    if name == "fairness_metric":
+        return "" if _is_blank(value) else _choice(value, Metric, label)
     if name in _TEXT_LIMITS:
         if value is None:
             return ""
@@ -177,8 +184,10 @@ def _clean_term(name, value):
 def clean_terms(terms):
     """Validate and normalise contract terms -> dict of Revision field values.
 
-    Only the keys present are cleaned (so a partial update passes the merged
-    terms); unknown keys are refused. Raises ValidationError({field: message})."""
+    Each term is checked on its own: only the keys present are cleaned (so a
+    partial update passes the merged terms); unknown keys are refused. Rules
+    between terms wait for ``submission_problems``: a draft may hold a fairness
+    gap before its slice column. Raises ValidationError({field: message})."""
     errors = {}
     cleaned = {}
     for name, value in (terms or {}).items():
@@ -189,22 +198,44 @@ def clean_terms(terms):
             cleaned[name] = _clean_term(name, value)
         except ValueError as exc:
             errors[name] = str(exc)
-    column = cleaned.get("fairness_slice_column")
-    gap = cleaned.get("fairness_max_gap")
-    if "fairness_slice_column" not in errors and "fairness_max_gap" not in errors:
-        if gap is not None and "fairness_slice_column" in cleaned and not column:
-            errors["fairness_slice_column"] = (
-                "Name the slice column in the labels file that the gap applies to."
-            )
-        if column and "fairness_max_gap" in cleaned and gap is None:
-            errors["fairness_max_gap"] = f"Give the largest allowed gap between the slices of {column!r}."
-        if gap is not None and gap > 1 and cleaned.get("task_type") in {TaskType.BINARY, TaskType.MULTICLASS}:
-            errors["fairness_max_gap"] = (
-                f"A gap of {gap:g} between classification metrics (which lie between 0 and 1) checks nothing."
-            )
     if errors:
         raise ValidationError(errors)
     return cleaned
+
+
+def fairness_metric(task_type, metric=""):
+    """The metric compared between slices: the one chosen, else accuracy
+    (classification) or MAE (regression)."""
+    if metric:
+        return metric
+    return Metric.MAE if task_type == TaskType.REGRESSION else Metric.ACCURACY
+
+
+def submission_problems(terms):
+    """What the rules between terms still find wrong in a draft's terms, as
+    sentences; submitting refuses a revision with any (the contract is frozen
+    whole, so these are checked then and not on every change of a draft)."""
+    problems = []
+    task_type = terms.get("task_type")
+    column, gap = terms.get("fairness_slice_column"), terms.get("fairness_max_gap")
+    if gap is not None and not column:
+        problems.append("Name the slice column of the labels file that the fairness gap "
+                        f"of {gap:g} applies to.")
+    if column and gap is None:
+        problems.append(f"Give the largest allowed gap between the slices of {column!r}.")
+    if not column and gap is None:
+        return problems
+    chosen = terms.get("fairness_metric") or ""
+    metric = Metric(fairness_metric(task_type, chosen))
+    fitting = METRICS_FOR_TASK[TaskType(task_type)] if task_type else set(Metric)
+    if metric not in fitting:
+        options = ", ".join(str(m.label) for m in Metric if m in fitting)
+        problems.append(f"The fairness metric {metric.label} does not fit a "
+                        f"{TaskType(task_type).label.lower()} task; choose one of {options}.")
+    elif gap is not None and gap >= 1 and metric in UNIT_INTERVAL_METRICS:
+        problems.append(f"A fairness gap of {gap:g} between {metric.label} figures (which lie between "
+                        "0 and 1) checks nothing; give a gap below 1.")
+    return problems
 
 
 def _metric_bounds_message(metric, value, what):

@@ -38,6 +38,11 @@ class TermsForm(PlainLabelsForm):
     """The contract terms of one revision (everything but claimed metrics)."""
 
     task_type = forms.ChoiceField(choices=_blank("choose") + TaskType.choices, required=False)
+    positive_label = forms.CharField(
+        label="Positive class", max_length=64, required=False,
+        help_text="Binary tasks: the label counted as positive for precision, recall, F1 and ROC AUC "
+                  "(blank means 1).",
+    )
     framework = forms.ChoiceField(choices=_blank("choose") + Framework.choices, required=False)
     framework_version = forms.CharField(max_length=32, required=False, help_text="For example 1.5.2")
     latency_p95_ms = forms.FloatField(
@@ -62,6 +67,10 @@ class TermsForm(PlainLabelsForm):
     fairness_max_gap = forms.FloatField(
         label="Largest allowed gap between slices", required=False,
         widget=forms.NumberInput(attrs={"step": "any"}),
+    )
+    fairness_metric = forms.ChoiceField(
+        label="Fairness metric", required=False,
+        choices=[("", "— default: accuracy, or MAE for regression —")] + Metric.choices,
     )
     intended_use = forms.CharField(
         label="Intended use", required=False, widget=forms.Textarea(attrs={"rows": 5}),

@@ -136,6 +136,8 @@ class Revision(models.Model):
 
     # --- contract terms ---
     task_type = models.CharField(max_length=32, choices=TaskType.choices, blank=True)
+    positive_label = models.CharField(max_length=64, blank=True,
+                                      help_text='The positive class of a binary task; blank means "1"')
     framework = models.CharField(max_length=32, choices=Framework.choices, blank=True)
     framework_version = models.CharField(max_length=32, blank=True)
     latency_p95_ms = models.FloatField(null=True, blank=True, help_text="p95 latency budget in milliseconds")
@@ -146,6 +148,9 @@ class Revision(models.Model):
     validation_row_count = models.PositiveIntegerField(null=True, blank=True)
     fairness_slice_column = models.CharField(max_length=64, blank=True)
     fairness_max_gap = models.FloatField(null=True, blank=True)
+    fairness_metric = models.CharField(max_length=16, choices=Metric.choices, blank=True,
+                                       help_text="Compared between slices; blank means accuracy "
+                                                 "(classification) or MAE (regression)")
     intended_use = models.TextField(blank=True, help_text="Markdown")
     limitations = models.TextField(blank=True, help_text="Markdown")
     metric_tolerance = models.FloatField(default=0.005)

@@ -158,14 +158,14 @@ def create_model(actor, project, *, name, description=""):
                           limit=Model._meta.get_field("name").max_length)
     with transaction.atomic():
         if Model.objects.filter(project=project, name__iexact=name).exists():
-            raise DomainError(f"This project already has a model named {name!r}.", field="name")
+            raise Conflict(f"This project already has a model named {name!r}.", field="name")
         try:
             with transaction.atomic():
                 model = Model.objects.create(
                     project=project, name=name, description=(description or "").strip(), owner=actor
                 )
         except IntegrityError:
-            raise DomainError(f"This project already has a model named {name!r}.", field="name") from None
+            raise Conflict(f"This project already has a model named {name!r}.", field="name") from None
         record(actor, "model.created", model, project=project)
     return model
 
@@ -181,7 +181,7 @@ def create_handover(actor, model, *, version_label, terms=None, metrics=None):
                                    limit=Handover._meta.get_field("version_label").max_length)
     cleaned = contract.clean_terms(terms or {})
     claims = contract.clean_metrics(cleaned.get("task_type", ""), metrics) if metrics else []
-    taken = DomainError(f"{model.name} {version_label} has already been handed over; "
+    taken = Conflict(f"{model.name} {version_label} has already been handed over; "
                         "open a new revision of it instead.", field="version_label")
     with transaction.atomic():
         if Handover.objects.filter(model=model, version_label=version_label).exists():
@@ -220,8 +220,9 @@ def update_terms(actor, revision, *, terms, metrics=None):
             try:
                 claims = contract.clean_metrics(merged["task_type"], _metrics_of(revision))
             except ValidationError:
-                raise ValidationError({"task_type": "The claimed metrics do not fit this task type; "
-                                                    "change or remove them first."}) from None
+                # The request is sound; the claims already stored are in its way.
+                raise Conflict("The claimed metrics do not fit this task type; change or remove them first.",
+                               field="task_type") from None
         changed = [name for name in contract.TERM_FIELDS if getattr(revision, name) != merged[name]]
         for name, value in merged.items():
             setattr(revision, name, value)
@@ -363,6 +364,13 @@ def missing_for_submission(revision):
     return missing
 
 
+def submission_problems(revision):
+    """Why ``revision`` cannot be submitted yet, as sentences (none: it can)."""
+    missing = missing_for_submission(revision)
+    problems = ["Before submitting, add " + _join(missing) + "."] if missing else []
+    return problems + contract.submission_problems(_terms_of(revision))
+
+
 def _request_validation(actor, revision):
     """Ask the validation app (``signals.validation_requested``) to measure
     ``revision``, inside the caller's transaction."""
@@ -386,9 +394,9 @@ def submit_revision(actor, revision):
             raise Conflict(f"Revision {revision.number} has already been submitted.")
         _check_current(handover, revision)
         target = _check_transition(handover, "submit")
-        missing = missing_for_submission(revision)
-        if missing:
-            raise DomainError("Before submitting, add " + _join(missing) + ".")
+        problems = submission_problems(revision)
+        if problems:
+            raise Conflict(" ".join(problems))
         # Terms were validated on the way in; check again so a contract can
         # never be frozen in an invalid state.
         contract.clean_terms(_terms_of(revision))

@@ -153,9 +153,11 @@ def test_outsider_gets_404_for_every_handover_url_and_action(submitted_draft, ou
     response = client.post(
         f"{API}/handovers/", {"model": handover.model_id, "version_label": "9"}, format="json"
     )
-    assert response.status_code == 400 and "model" in response.json()
+    assert response.status_code == 404
+    assert response.json() == {"detail": f"No model {handover.model_id} that you can see."}
     response = client.post(f"{API}/models/", {"project": handover.project.slug, "name": "x"}, format="json")
-    assert response.status_code == 400 and "project" in response.json()
+    assert response.status_code == 404
+    assert response.json() == {"detail": f"No project {handover.project.slug!r} that you can see."}
 
 
 def test_frozen_revision_cannot_be_edited_through_the_api(submitted_draft, scientist):
@@ -247,12 +249,13 @@ def test_bad_input_on_actions(submitted_draft, scientist, engineer, manager):
 def test_submit_names_what_is_missing_and_bad_uploads(project, scientist):
     client = token_client(scientist.username)
     model = client.post(f"{API}/models/", {"project": str(project.pk), "name": "m"}, format="json").json()
-    assert client.post(f"{API}/models/", {"project": project.slug, "name": "m"}, format="json").json()["name"]
+    taken = client.post(f"{API}/models/", {"project": project.slug, "name": "m"}, format="json")
+    assert taken.status_code == 409 and taken.json()["name"] == ["This project already has a model named 'm'."]
     hid = client.post(
         f"{API}/handovers/", {"model": model["id"], "version_label": "1"}, format="json"
     ).json()["id"]
     response = client.post(f"{API}/handovers/{hid}/submit/")
-    assert response.status_code == 400
+    assert response.status_code == 409  # the request is sound; the revision is not ready
     assert "the model file" in response.json()["detail"] and "a task type" in response.json()["detail"]
     assert upload(client, hid, 1, "weights", b"x").status_code == 400
     response = client.post(
@@ -260,7 +263,7 @@ def test_submit_names_what_is_missing_and_bad_uploads(project, scientist):
     )
     assert response.status_code == 400 and "file" in response.json()
     response = client.post(f"{API}/handovers/", {"model": model["id"], "version_label": "1"}, format="json")
-    assert response.status_code == 400 and "version_label" in response.json()
+    assert response.status_code == 409 and "version_label" in response.json()
 
 
 def test_filters(project, scientist, engineer, django_capture_on_commit_callbacks):

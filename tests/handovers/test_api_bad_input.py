@@ -86,13 +86,13 @@ def test_whole_numbers_above_two_to_the_53_are_kept_exactly(draft, scientist):
 
 
 @pytest.mark.parametrize("given", ["²", "١٢", "9" * 30])
-def test_a_project_that_is_not_a_slug_or_an_id_is_a_400_when_registering_a_model(scientist, given):
+def test_a_project_that_is_not_a_slug_or_an_id_is_a_404_when_registering_a_model(scientist, given):
     body = {"project": given, "name": "churn"}
 
     response = client_for(scientist).post(f"{API}/models/", body, format="json")
 
-    assert response.status_code == 400, response.content
-    assert "that you can see" in response.json()["project"][0]
+    assert response.status_code == 404, response.content
+    assert response.json() == {"detail": f"No project {given!r} that you can see."}
     assert not Model.objects.filter(name="churn").exists()
 
 

@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.template import Context, Template
 
 from handoff.handovers import services
-from handoff.handovers.contract import clean_metrics, clean_terms
+from handoff.handovers.contract import clean_metrics, clean_terms, submission_problems
 from handoff.handovers.markdown import render_markdown
 from handoff.handovers.models import ClaimedMetric, Handover, Revision
 
@@ -61,12 +61,8 @@ def test_sensible_terms_are_normalised():
             "fairness_max_gap",
             "cannot be negative",
         ),
-        ({"fairness_max_gap": 0.1, "fairness_slice_column": ""}, "fairness_slice_column", "slice column"),
-        (
-            {"fairness_max_gap": None, "fairness_slice_column": "region"},
-            "fairness_max_gap",
-            "largest allowed gap",
-        ),
+        ({"fairness_metric": "bleu"}, "fairness_metric", "not a fairness metric"),
+        ({"positive_label": "x" * 65}, "positive_label", "too long"),
         ({"task_type": "clustering"}, "task_type", "not a task type"),
         ({"framework": "caffe"}, "framework", "not a framework"),
         ({"framework_version": "x" * 40}, "framework_version", "too long"),
@@ -78,6 +74,33 @@ def test_nonsense_terms_get_a_message_on_the_field(terms, field, words):
     errors = terms_error(terms)
     assert field in errors
     assert words in " ".join(errors[field])
+
+
+@pytest.mark.parametrize(
+    ("terms", "words"),
+    [
+        ({"fairness_max_gap": 0.1}, "Name the slice column of the labels file that the fairness gap of 0.1"),
+        ({"fairness_slice_column": "region"}, "Give the largest allowed gap between the slices of 'region'."),
+        ({"task_type": "binary_classification", "fairness_slice_column": "region", "fairness_max_gap": 0.1,
+          "fairness_metric": "mae"}, "The fairness metric MAE does not fit a binary classification task"),
+        ({"task_type": "binary_classification", "fairness_slice_column": "region", "fairness_max_gap": 1.5},
+         "A fairness gap of 1.5 between Accuracy figures (which lie between 0 and 1) checks nothing"),
+        ({"task_type": "regression", "fairness_slice_column": "region", "fairness_max_gap": 2,
+          "fairness_metric": "r2"}, None),
+        ({"task_type": "regression", "fairness_slice_column": "region", "fairness_max_gap": 2.5}, None),
+        ({"task_type": "binary_classification", "fairness_slice_column": "region", "fairness_max_gap": 0.05,
+          "fairness_metric": "f1"}, None),
+        ({"task_type": "binary_classification"}, None),
+    ],
+)
+def test_the_fairness_terms_must_agree_when_submitted_not_while_drafted(terms, words):
+    assert clean_terms(terms)  # each term is fine on its own: a draft may hold them half written
+    problems = submission_problems(terms)
+    if words is None:
+        assert problems == []
+    else:
+        [problem] = problems
+        assert problem.startswith(words)
 
 
 @pytest.mark.parametrize(

@@ -165,9 +165,9 @@ def test_update_terms_merges_and_replaces_metrics(draft, scientist):
 
 def test_changing_task_type_under_existing_claims_is_refused(draft, scientist):
     _, revision = draft
-    with pytest.raises(ValidationError) as exc:
+    with pytest.raises(Conflict) as exc:
         services.update_terms(scientist, revision, terms={"task_type": "regression"})
-    assert "task_type" in exc.value.message_dict
+    assert exc.value.field == "task_type" and "do not fit this task type" in exc.value.message
     revision.refresh_from_db()
     assert revision.task_type == "binary_classification"
 
@@ -248,6 +248,25 @@ def test_submit_names_what_is_missing(project, scientist):
     assert _reload(handover).state == S.DRAFT
     revision.refresh_from_db()
     assert revision.submitted_at is None
+
+
+def test_a_draft_holds_half_written_fairness_terms_and_submitting_names_what_disagrees(draft, scientist):
+    handover, revision = draft
+    services.update_terms(scientist, revision, terms={"fairness_max_gap": 0.05})  # the column comes later
+    revision.refresh_from_db()
+    assert (revision.fairness_slice_column, revision.fairness_max_gap) == ("", 0.05)
+
+    with pytest.raises(Conflict) as exc:
+        services.submit_revision(scientist, revision)
+
+    assert exc.value.message == ("Name the slice column of the labels file that the fairness gap of 0.05 "
+                                 "applies to.")
+    assert _reload(handover).state == S.DRAFT
+    revision.refresh_from_db()
+    assert revision.submitted_at is None
+    services.update_terms(scientist, revision, terms={"fairness_slice_column": "size"})
+    services.submit_revision(scientist, revision)
+    assert _reload(handover).state == S.VALIDATING
 
 
 def test_submitting_twice_is_a_conflict(draft, scientist, django_capture_on_commit_callbacks):

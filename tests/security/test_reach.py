@@ -102,23 +102,25 @@ def test_the_new_handover_form_offers_no_hidden_project_even_when_asked_for_it(w
     assert "secret-churn-model" not in response.content.decode()
 
 
-def test_filing_into_a_hidden_project_or_model_is_refused_like_an_unknown_one(world):
+def test_filing_into_a_hidden_project_or_model_is_a_404_like_an_unknown_one(world):
     client = logged_in(world.people["member_of_other_project_in_team"])
     def register(project):
         body = {"project": project, "name": "x"}
         return client.post("/api/v1/models/", body, content_type="application/json")
 
     hidden, unknown = register(world.project.slug), register("no-such-project")
-    assert hidden.status_code == unknown.status_code == 400
+    assert hidden.status_code == unknown.status_code == 404
     assert hidden.json()["detail"].replace(world.project.slug, "?") == unknown.json()["detail"].replace(
         "no-such-project", "?")
     body = {"model": world.model.pk, "version_label": "1.0.0", "task_type": "regression",
             "framework": "other", "framework_version": "1"}
     hidden = client.post("/api/v1/handovers/", body, content_type="application/json")
     unknown = client.post("/api/v1/handovers/", {**body, "model": 987654}, content_type="application/json")
-    assert hidden.status_code == unknown.status_code == 400
+    assert hidden.status_code == unknown.status_code == 404
     assert hidden.json()["detail"].replace(str(world.model.pk), "?") == unknown.json()["detail"].replace(
         "987654", "?")
+    assert not world.project.models.filter(name="x").exists()
+    assert not world.model.handovers.filter(version_label="1.0.0").exists()
 
 
 def test_revision_and_diff_parameters_stay_inside_the_handover(world):

@@ -7,6 +7,7 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import NotFound
 
 from handoff.core.api import InputSerializer
 from handoff.core.schema import document
@@ -29,11 +30,7 @@ from ..models import (
     TaskType,
 )
 
-TERM_READ_FIELDS = [
-    "task_type", "framework", "framework_version", "latency_p95_ms", "latency_batch_size", "peak_memory_mb",
-    "parameter_count", "validation_description", "validation_row_count", "fairness_slice_column",
-    "fairness_max_gap", "intended_use", "limitations", "metric_tolerance",
-]
+TERM_READ_FIELDS = list(contract.TERM_FIELDS)
 
 
 class Username(serializers.SlugRelatedField):
@@ -178,9 +175,10 @@ class HandoverSerializer(HandoverListSerializer):
 # Text is read as sent (``trim_whitespace=False``): the services strip it, and the length the schema
 # states is then the length of what was sent. What a valid contract is stays in ``contract``; the
 # bounds it sets on single values are stated in the schema too (``document``), so that a client sees
-# them. Rules between fields (a metric that fits the task type, a claim within its own minimum and
-# maximum, a fairness gap with its slice column) and references to what you may see are in the
-# descriptions: JSON Schema cannot state them, and they are a 400 on the field.
+# them. Rules between fields that JSON Schema cannot state are in the descriptions: a claim must fit
+# the task type and lie within its own minimum and maximum (a 400 on the field); the fairness terms
+# must agree with each other when the revision is submitted (a 409 then: a draft may hold them half
+# written). A reference to something you may not see is a 404, as in a path.
 
 # The contract's own limits on text length and whole numbers.
 TEXT_LIMITS = contract._TEXT_LIMITS
@@ -243,6 +241,9 @@ class TermsInputSerializer(InputSerializer):
     """Contract terms; every field optional. On PATCH, absent fields keep their value."""
 
     task_type = serializers.ChoiceField(choices=TaskType.choices, required=False, allow_blank=True)
+    positive_label = _text("positive_label",
+                           help_text="The label counted as positive for precision, recall, F1 and ROC AUC "
+                                     'of a binary task; blank means "1"')
     framework = serializers.ChoiceField(choices=Framework.choices, required=False, allow_blank=True)
     framework_version = _text("framework_version")
     latency_p95_ms = serializers.FloatField(required=False, allow_null=True,
@@ -256,11 +257,16 @@ class TermsInputSerializer(InputSerializer):
     validation_row_count = serializers.IntegerField(required=False, allow_null=True)
     fairness_slice_column = _text("fairness_slice_column",
                                   help_text="The column of the labels file whose slices are compared; "
-                                            "given with `fairness_max_gap`")
+                                            "submitting needs `fairness_max_gap` with it")
     fairness_max_gap = serializers.FloatField(
         required=False, allow_null=True,
-        help_text="Largest allowed gap of the metrics between slices; given with `fairness_slice_column`, "
-                  "at most 1 for a classification task",
+        help_text="Largest allowed gap of the fairness metric between slices; submitting needs "
+                  "`fairness_slice_column` with it, and a gap below 1 for a metric between 0 and 1",
+    )
+    fairness_metric = serializers.ChoiceField(
+        choices=Metric.choices, required=False, allow_blank=True,
+        help_text="The metric compared between slices; blank means accuracy (classification) or MAE "
+                  "(regression). Submitting needs one that fits the task type",
     )
     intended_use = _text("intended_use", help_text="Markdown")
     limitations = _text("limitations", help_text="Markdown")
@@ -296,7 +302,8 @@ class ModelCreateSerializer(InputSerializer):
         if found is None and value.isascii() and value.isdigit():
             found = self.projects.filter(pk=int(value)).first()
         if found is None:
-            raise serializers.ValidationError(f"No project {value!r} that you can see.")
+            # Out of reach and unknown are one answer, a 404, as for any object in the path.
+            raise NotFound(f"No project {value!r} that you can see.")
         return found
 
 
@@ -315,7 +322,7 @@ class HandoverCreateSerializer(TermsInputSerializer):
     def validate_model(self, value):
         found = self.models.filter(pk=value).first()
         if found is None:
-            raise serializers.ValidationError(f"No model {value} that you can see.")
+            raise NotFound(f"No model {value} that you can see.")
         return found
 
     def split(self):
