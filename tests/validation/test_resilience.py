@@ -314,14 +314,27 @@ def test_a_run_longer_than_the_visibility_timeout_is_worked_by_one_worker(proces
     first = processes.worker("first", CELERY_VISIBILITY_TIMEOUT=2)
     run = _submitted(processes, revision)
     wait_until(lambda: _running(run), "the first worker to claim the run", timeout=30, detail=first.log)
+    # Hold the run in the middle, however fast this machine measures: the
+    # first worker's pool process is paused (a stalled worker, as under memory
+    # pressure) until the second worker has come and gone. Without the pause a
+    # quick run could end, and be acknowledged, before the second worker polls.
+    pool = psutil.Process(first.process.pid).children(recursive=True)
+    assert pool, first.log()
+    for child in pool:
+        child.suspend()
     # Past the visibility timeout, the task is still unacknowledged: a worker
     # that starts now restores it to the queue (kombu does so as it starts
-    # polling) and receives it while the first one is still working.
+    # polling, then every few seconds) and receives it while the first one is
+    # still working.
     wait_until(lambda: time.time() - ValidationRun.objects.get(pk=run.pk).started_at.timestamp() > 2.5,
                "the visibility timeout to pass", timeout=10)
-    second = processes.worker("second", CELERY_VISIBILITY_TIMEOUT=2)
+    # The paused run's heartbeat stands still; the second worker must still see a live run.
+    second = processes.worker("second", CELERY_VISIBILITY_TIMEOUT=2, HANDOFF_VALIDATION_STALE_SECONDS=600)
     wait_until(lambda: "'skipped'" in second.log(), "the second worker to receive the task and skip it",
                timeout=60, detail=second.log)
+    assert ValidationRun.objects.get(pk=run.pk).state == RunState.RUNNING, "the run ended while paused"
+    for child in pool:
+        child.resume()
     run = _finished(run, [first, second], timeout=60)
 
     assert "is being worked by first@" in second.log(), second.log()
