@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test install lint migrate worker benchmark bench clean
+.PHONY: run test install lint migrate worker benchmark bench fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ benchmark: install
 # reference (needs ~1 GB of temporary disk; about five minutes on two cores).
 bench: install
 	$(BIN)/python benchmarks/validation_throughput.py
+
+# schemathesis' CLI with every check over the whole API, on a throw-away demo.
+fuzz: install
+	bash scripts/fuzz
 
 # Regenerate the lock file after changing dependencies in pyproject.toml.
 lock:
