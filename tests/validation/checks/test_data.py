@@ -363,3 +363,45 @@ def test_pyarrow_threads_give_the_same_outcomes(tmp_path, binary_case):
     one = list(data.check(terms, predictions, labels, threads=1))
     two = list(data.check(terms, predictions, labels, threads=2))
     assert [(o.key, o.status, o.measured) for o in one] == [(o.key, o.status, o.measured) for o in two]
+
+
+def _with_ids(columns: dict, ids) -> dict:
+    return {**columns, "id": np.asarray(ids, dtype=object)}
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_text_ids_are_joined_and_every_metric_equals_sklearn(tmp_path, binary_case, suffix):
+    expected = _binary_oracle(binary_case)
+    n = len(binary_case.ids)
+    ids = np.array([f"a-{i:03d}" for i in range(n)], dtype=object)
+    reverse = np.arange(n)[::-1]
+    predictions = artifact(
+        write_table(tmp_path / f"p{suffix}", _with_ids(binary_case.predictions_columns(), ids)), "predictions"
+    )
+    labels = artifact(
+        write_table(tmp_path / f"l{suffix}", _with_ids(binary_case.labels_columns(reverse), ids[reverse])),
+        "labels",
+    )
+    found = _check(_terms("binary_classification", expected, row_count=n), predictions, labels)
+    assert found["data.ids"].status == PASS, found["data.ids"].message
+    for name, value in expected.items():
+        outcome = found[f"metric.{name}"]
+        assert outcome.measured == pytest.approx(value, abs=TOL), name
+        assert outcome.status == PASS and f"on {n} rows" in outcome.message, outcome.message
+
+
+def test_mismatched_text_ids_are_named_as_written(tmp_path, binary_case):
+    n = len(binary_case.ids)
+    ids = np.array([f"a-{i:03d}" for i in range(n)], dtype=object)
+    p_rows = np.r_[np.arange(1, n), [7]]  # a-000 missing, a-007 twice
+    p_columns = {k: v[p_rows] for k, v in _with_ids(binary_case.predictions_columns(), ids).items()}
+    predictions = artifact(write_table(tmp_path / "p.csv", p_columns), "predictions")
+    labels = artifact(write_table(tmp_path / "l.csv", _with_ids(binary_case.labels_columns(), ids)), "labels")
+    found = _check(_terms("binary_classification", {"accuracy": 0.9}), predictions, labels)
+    assert found["data.ids"].status == FAIL
+    assert "1 ids of l.csv are missing from p.csv (e.g. a-000)" in found["data.ids"].message
+    assert "1 ids appear more than once in p.csv, on 2 rows (e.g. a-007)" in found["data.ids"].message
+    matched = np.setdiff1d(np.arange(1, n), [7])
+    accuracy = found["metric.accuracy"]
+    assert accuracy.measured == pytest.approx(_binary_oracle(binary_case, matched)["accuracy"], abs=TOL)
+
