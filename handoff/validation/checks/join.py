@@ -5,6 +5,9 @@ in only one file, or more than once in either, are counted with a few
 examples and left out of the metrics. Integer ids in a compact range are
 joined by direct addressing (a counting array as long as the range); sparse
 integer ids by sorting; text ids are first given integer codes by pyarrow.
+When one file's ids are integers and the other's text, the text ids written as
+integers are compared as the integers the reader would have made of them
+(``0001`` is ``1``), as they are when both files hold numbers.
 """
 
 from dataclasses import dataclass, field
@@ -16,6 +19,7 @@ import pyarrow.compute as pc
 from .tables import Table
 
 EXAMPLES = 5
+INTEGER_TEXT = r"^-?[0-9]{1,18}$"  # surely an int64 when read as a number
 
 
 @dataclass
@@ -71,9 +75,12 @@ def _codes(predictions: Table, labels: Table) -> tuple[np.ndarray, np.ndarray, o
     if predictions.text_ids is None and labels.text_ids is None:
         return predictions.int_ids, labels.int_ids, int
 
+    mixed = predictions.text_ids is None or labels.text_ids is None
+
     def text(table: Table) -> pa.ChunkedArray:
         if table.text_ids is not None:
-            return table.text_ids
+            # The other file's ids were read as numbers, which keeps no leading zeros.
+            return _as_read_as_integers(table.text_ids) if mixed else table.text_ids
         return pa.chunked_array([pa.array(table.int_ids).cast(pa.string())], type=pa.string())
 
     p_text, l_text = text(predictions), text(labels)
@@ -84,6 +91,14 @@ def _codes(predictions: Table, labels: Table) -> tuple[np.ndarray, np.ndarray, o
         return pc.fill_null(pc.index_in(values, value_set=uniques), -1).to_numpy().astype(np.int64)
 
     return encode(p_text), encode(l_text), lambda code: uniques[int(code)].as_py()
+
+
+def _as_read_as_integers(ids: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Text ids with those written as integers (``0001``, `` 7``) as integers write: ``1``, ``7``."""
+    trimmed = pc.utf8_trim_whitespace(ids)
+    numeric = pc.match_substring_regex(trimmed, INTEGER_TEXT)
+    integers = pc.if_else(numeric, trimmed, pa.scalar(None, pa.string())).cast(pa.int64())
+    return pc.if_else(numeric, integers.cast(pa.string()), ids)
 
 
 def _valid(ids: np.ndarray, null_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:

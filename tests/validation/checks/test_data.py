@@ -405,3 +405,21 @@ def test_mismatched_text_ids_are_named_as_written(tmp_path, binary_case):
     accuracy = found["metric.accuracy"]
     assert accuracy.measured == pytest.approx(_binary_oracle(binary_case, matched)["accuracy"], abs=TOL)
 
+
+def test_zero_padded_ids_match_when_the_other_file_holds_a_text_id(tmp_path, binary_case):
+    """Labels whose ids are all numbers are read as integers (0001 is 1); predictions with one
+    stray text id are read as text, as written. 0001 must still meet 0001."""
+    n = len(binary_case.ids)
+    ids = np.array([f"{i:04d}" for i in range(1, n + 1)], dtype=object)
+    p_columns = _with_ids(binary_case.predictions_columns(), ids)
+    p_columns = {k: np.r_[v, v[:1]] for k, v in p_columns.items()}
+    p_columns["id"][-1] = "x-1"
+    predictions = artifact(write_table(tmp_path / "p.csv", p_columns), "predictions")
+    labels = artifact(write_table(tmp_path / "l.csv", _with_ids(binary_case.labels_columns(), ids)), "labels")
+    found = _check(_terms("binary_classification", {"accuracy": 0.9}), predictions, labels)
+    ids_outcome = found["data.ids"]
+    assert ids_outcome.status == FAIL and ids_outcome.measured == n, ids_outcome.message
+    assert ids_outcome.details["unknown_to_labels"] == {"ids": 1, "rows": 1, "examples": ["x-1"]}
+    assert ids_outcome.details["missing_from_predictions"]["ids"] == 0
+    accuracy = found["metric.accuracy"]
+    assert accuracy.measured == pytest.approx(_binary_oracle(binary_case)["accuracy"], abs=TOL)

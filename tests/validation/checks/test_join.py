@@ -77,3 +77,12 @@ def test_rows_without_id_are_left_out_and_counted():
 def test_no_common_id_at_all():
     result = join(_int_table([1, 2]), _int_table([3, 4]))
     assert result.matched == 0 and result.missing.ids == 2 and result.unknown.ids == 2
+
+
+def test_zero_padded_text_ids_meet_the_integers_they_were_read_as():
+    """A file of numeric ids is read as integers (0001 is 1); the other file, text because of
+    one stray id, keeps 0001 as written: they are the same id."""
+    result = join(_text_table(["0001", "0002", "x-1"]), _int_table([2, 1]))
+    assert result.matched == 2 and result.missing.ids == 0
+    assert result.unknown.examples == ["x-1"]
+    assert _pairs(result, ["0001", "0002", "x-1"], [2, 1]) == [("0001", 1), ("0002", 2)]
