@@ -250,7 +250,8 @@ def test_submit_names_what_is_missing_and_bad_uploads(project, scientist):
     client = token_client(scientist.username)
     model = client.post(f"{API}/models/", {"project": str(project.pk), "name": "m"}, format="json").json()
     taken = client.post(f"{API}/models/", {"project": project.slug, "name": "m"}, format="json")
-    assert taken.status_code == 409 and taken.json()["name"] == ["This project already has a model named 'm'."]
+    assert taken.status_code == 409
+    assert taken.json()["name"] == ["This project already has a model named 'm'."]
     hid = client.post(
         f"{API}/handovers/", {"model": model["id"], "version_label": "1"}, format="json"
     ).json()["id"]

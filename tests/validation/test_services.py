@@ -3,8 +3,10 @@ the run row carries the truth, one result set per run, the latest run decides.""
 
 from datetime import timedelta
 
+import pyarrow.csv as pacsv
 import pytest
 from django.utils import timezone
+from sklearn import metrics as sk
 
 from handoff.audit.models import AuditEvent
 from handoff.core.errors import Forbidden, NotFound
@@ -13,7 +15,7 @@ from handoff.handovers.models import ClaimedMetric, Handover, HandoverState
 from handoff.teams.models import Role
 from handoff.validation import services
 from handoff.validation.models import CheckResult, RunState, ValidationRun
-from tests.factories import MEASURED, member
+from tests.factories import EVIDENCE, MEASURED, member
 
 S = HandoverState
 ME = {"hostname": "test@here", "pid": 1}
@@ -72,6 +74,33 @@ def test_an_overstated_accuracy_fails_with_a_sentence_naming_both_numbers(
     assert _state(handover) == S.VALIDATION_FAILED
     event = AuditEvent.objects.get(verb="handover.validation_failed")
     assert event.details["failing"] == ["metric.accuracy"]
+
+
+def test_the_contracts_positive_class_and_fairness_metric_are_what_is_measured(
+    draft, scientist, django_capture_on_commit_callbacks
+):
+    handover, revision = draft
+    labels = pacsv.read_csv(EVIDENCE / "labels.csv").to_pandas().set_index("id")
+    predictions = pacsv.read_csv(EVIDENCE / "predictions.csv").to_pandas().set_index("id")
+    joined = predictions.join(labels)
+    by_size = {size: sk.recall_score(rows["label"], rows["prediction"], pos_label=0)
+               for size, rows in joined.groupby("size")}
+    negative_precision = sk.precision_score(joined["label"], joined["prediction"], pos_label=0)
+    ClaimedMetric.objects.create(revision=revision, metric="precision",
+                                 claimed_value=round(negative_precision, 3))
+    handover_services.update_terms(scientist, revision, terms={
+        "positive_label": "0", "fairness_slice_column": "size", "fairness_max_gap": 0.5,
+        "fairness_metric": "recall"})
+
+    _submit(scientist, revision, django_capture_on_commit_callbacks)
+
+    run = ValidationRun.objects.get(revision=revision)
+    precision = run.checks.get(key="metric.precision")
+    assert precision.measured == pytest.approx(negative_precision, abs=1e-9)
+    assert precision.measured != pytest.approx(MEASURED["precision"], abs=1e-3)  # not the class 1 figure
+    gap = run.checks.get(key="fairness.recall_gap")
+    assert gap.measured == pytest.approx(abs(by_size["large"] - by_size["small"]), abs=1e-9)
+    assert not run.checks.filter(key="fairness.accuracy_gap").exists()
 
 
 def test_working_a_run_twice_stores_one_result_set_and_moves_the_handover_once(
