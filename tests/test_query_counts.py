@@ -13,7 +13,9 @@ import itertools
 from types import SimpleNamespace
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 
@@ -286,6 +288,31 @@ def test_handover_page_queries_do_not_grow_with_revisions_artifacts_claims_and_d
 
     assert_queries_do_not_grow(logged_in(world.scientist), page.handover.get_absolute_url(), grow,
                                ceiling=13)
+
+
+@covers("handovers:detail")
+def test_owner_page_after_a_change_request_queries_do_not_grow_and_the_request_costs_none(world):
+    # The reviewer's comment at the top of the owner's page comes from the revisions and
+    # reviews the page already reads: the same queries as anyone else's page of it.
+    page = RichHandover(world)
+    page.current.submitted_at, page.current.submitted_by = timezone.now(), world.scientist
+    page.current.save()
+    request = ReviewFactory(revision=page.current, reviewer=world.engineer, comment=mark("request"),
+                            decision=ReviewDecision.REQUEST_CHANGES)
+    page.handover.state, page.handover.reviewer = HandoverState.CHANGES_REQUESTED, world.engineer
+    page.handover.save()
+    top = f'<blockquote class="prose"><p>{request.comment}</p></blockquote>'
+
+    def grow(n):
+        return [top, *page.on_page(page.grow(n))]
+
+    url = page.handover.get_absolute_url()
+    _, owner = assert_queries_do_not_grow(logged_in(world.scientist), url, grow, ceiling=13)
+    reviewer = logged_in(world.engineer)
+    reviewer.get(url)  # fills per-process caches, as for the owner
+    with CaptureQueriesContext(connection) as queries:
+        assert top not in reviewer.get(url).content.decode()
+    assert owner == len(queries)
 
 
 @covers("handovers:diff")

@@ -23,6 +23,7 @@ from .models import (
     Metric,
     Model,
     Review,
+    ReviewDecision,
     Revision,
 )
 
@@ -91,6 +92,24 @@ def handover_detail(user, pk):
         return handovers_with_detail(user).get(pk=pk)
     except (Handover.DoesNotExist, ValueError, TypeError):
         raise NotFound("Not found.") from None
+
+
+def change_request(handover):
+    """The review a handover in ``changes_requested`` is waiting on: the latest
+    review of its current revision that requested changes, or None.
+
+    Reads ``handover_detail``'s prefetched revisions and reviews (with their
+    reviewer), so the page pays no query for it."""
+    if handover.state != HandoverState.CHANGES_REQUESTED:
+        return None
+    revisions = list(handover.revisions.all())
+    if not revisions:
+        return None
+    current = max(revisions, key=lambda r: r.number)
+    requests = [r for r in current.reviews.all() if r.decision == ReviewDecision.REQUEST_CHANGES]
+    if not requests:
+        return None
+    return max(requests, key=lambda r: (r.created_at, r.pk))
 
 
 # How each audited change of a handover reads on its page.

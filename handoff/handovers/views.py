@@ -294,10 +294,16 @@ def handover_detail(request, pk):
 
 
 def _detail_page(request, handover, *, review_form=None, comment_form=None, status=200):
-    """The handover page; a review or comment form that came back with errors is shown on it."""
+    """The handover page; a review or comment form that came back with errors is shown on it.
+
+    It opens with what the viewer needs first: on an older revision, a banner
+    pointing at the current one; for the owner after a change request, the
+    reviewer's comment and the next step."""
     revision = _selected_revision(handover, request.GET.get("revision"))
     may = _may(request.user, handover, revision)
     revisions = sorted(handover.revisions.all(), key=lambda r: r.number)
+    # Only the owner answers a change request; others read it in the discussion.
+    change_request = selectors.change_request(handover) if handover.owner_id == request.user.pk else None
     artifacts = list(revision.artifacts.all())
     by_kind = {a.kind: a for a in artifacts if a.kind != ArtifactKind.OTHER}
     upload_kinds = [(value, label, by_kind.get(value)) for value, label in ArtifactKind.choices]
@@ -318,6 +324,7 @@ def _detail_page(request, handover, *, review_form=None, comment_form=None, stat
             key=lambda entry: entry[1].created_at,
         ),
         "activity": selectors.handover_activity(handover),
+        "change_request": change_request,
         "may": may,
         "comment_form": comment_form or CommentForm(),
         "review_form": review_form or ReviewForm(),
