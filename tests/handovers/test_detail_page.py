@@ -1,7 +1,8 @@
-"""The handover page opens with what its viewer needs: for the owner, the change request."""
+"""The handover page opens with what its viewer needs: for the owner, the change request;
+on an older revision, a banner pointing at the current one."""
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -13,6 +14,7 @@ from tests.factories import ReviewFactory, RevisionFactory, member
 
 S = HandoverState
 BLOCK = 'id="change-request"'
+BANNER = 'id="older-revision"'
 
 
 @pytest.fixture
@@ -133,3 +135,71 @@ def test_no_block_once_the_owner_has_started_the_next_revision(as_user, draft, s
     body = page(client, handover)
     assert BLOCK not in body
     assert "Submit revision 2" in body
+
+
+# --- an older revision -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def three_revisions(draft):
+    """A handover at revision 3 (a draft), revisions 1 and 2 submitted on known dates."""
+    handover, first = draft
+    submitted(first, timezone.make_aware(datetime(2025, 3, 4, 9, 30)))
+    second = RevisionFactory(handover=handover, number=2)
+    submitted(second, timezone.make_aware(datetime(2025, 3, 9, 16, 5)))
+    RevisionFactory(handover=handover, number=3)
+    return handover
+
+
+def banner_of(body):
+    found = re.search(r'<div class="revision-banner".*?</div>', body, re.S)
+    assert found, "no banner on the page"
+    return " ".join(found.group(0).split())
+
+
+def test_an_older_revision_says_so_at_the_top_and_links_to_the_current_one(as_user, three_revisions,
+                                                                            engineer):
+    handover = three_revisions
+    body = page(as_user(engineer), handover, "?revision=2")
+
+    banner = banner_of(body)
+    assert 'role="status"' in banner
+    assert "You are looking at revision 2 of 3 (submitted" in banner
+    assert ">9 Mar 2025 16:05</time>). The current revision is 3." in banner
+    assert f'<a href="{handover.get_absolute_url()}">Show revision 3</a>' in banner
+    assert body.index(BANNER) < body.index('id="facts-heading"')
+    assert "Contract of revision 2" in body
+
+    assert "You are looking at revision 1 of 3 (submitted" in banner_of(page(as_user(engineer), handover,
+                                                                             "?revision=1"))
+
+
+@pytest.mark.parametrize("query", ["", "?revision=3"])
+def test_the_current_revision_has_no_banner(as_user, three_revisions, engineer, query):
+    client = as_user(engineer)
+    assert "revision 2 of 3" in banner_of(page(client, three_revisions, "?revision=2"))  # an older one has
+    body = page(client, three_revisions, query)
+    assert BANNER not in body and "You are looking at revision" not in body
+    assert "Contract of revision 3" in body
+
+
+@pytest.mark.parametrize("query", ["?revision=99", "?revision=0", "?revision=two", "?revision="])
+def test_an_unknown_revision_number_shows_the_current_revision_without_a_banner(as_user, three_revisions,
+                                                                                engineer, query):
+    client = as_user(engineer)
+    assert "revision 1 of 3" in banner_of(page(client, three_revisions, "?revision=1"))  # a known one has
+    body = page(client, three_revisions, query)
+    assert BANNER not in body
+    assert "Contract of revision 3" in body
+
+
+def test_owner_on_an_older_revision_gets_the_banner_then_the_change_request(as_user, draft, scientist,
+                                                                             engineer):
+    handover, first = draft
+    submitted(first)
+    second = RevisionFactory(handover=handover, number=2)
+    request_changes(handover, second, engineer, "Add the fairness slice.")
+
+    body = page(as_user(scientist), handover, "?revision=1")
+    assert body.index(BANNER) < body.index(BLOCK) < body.index('id="facts-heading"')
+    assert "Changes requested on revision 2" in block_of(body)
