@@ -109,7 +109,7 @@ def test_a_handover_is_filed_reviewed_revised_and_accepted(page, second_page, pe
 
     # The data scientist answers with revision 2 and new predictions.
     page.reload()
-    expect(page.get_by_text("The predictions look stale; re-export them.")).to_be_visible()
+    expect(page.locator("#change-request")).to_contain_text("The predictions look stale; re-export them.")
     page.get_by_role("button", name="Start revision 2").click()
     expect(page.locator(".handover-state .badge")).to_have_text("Draft")
     upload(page, "predictions", files["predictions-v2.csv"], PREDICTIONS_V2)
