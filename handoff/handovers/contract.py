@@ -211,12 +211,16 @@ def fairness_metric(task_type, metric=""):
     return Metric.MAE if task_type == TaskType.REGRESSION else Metric.ACCURACY
 
 
-def submission_problems(terms):
-    """What the rules between terms still find wrong in a draft's terms, as
-    sentences; submitting refuses a revision with any (the contract is frozen
-    whole, so these are checked then and not on every change of a draft)."""
-    problems = []
+def submission_problems(terms, claims=()):
+    """What the rules between terms still find wrong in a draft's terms and
+    cleaned claims, as sentences; submitting refuses a revision with any (the
+    contract is frozen whole, so these are checked then and not on every
+    change of a draft, which may be written a term at a time)."""
     task_type = terms.get("task_type")
+    problems = []
+    if not _is_blank(task_type):  # else the task type is what is missing
+        relations = (_claim_relation(task_type, claim) for claim in claims)
+        problems += [problem[1] for problem in relations if problem]
     column, gap = terms.get("fairness_slice_column"), terms.get("fairness_max_gap")
     if gap is not None and not column:
         problems.append("Name the slice column of the labels file that the fairness gap "
@@ -249,10 +253,11 @@ def _metric_bounds_message(metric, value, what):
     return None
 
 
-def clean_metric(task_type, row):
-    """One claimed metric -> dict(metric, claimed_value, minimum, maximum).
+def _claim_values(row):
+    """One claimed metric's own fields -> dict(metric, claimed_value, minimum, maximum).
 
-    Raises ValidationError({field: message}) for the row's own fields."""
+    Raises ValidationError({field: message}): an unknown field or metric, a
+    missing claimed value, a value the metric cannot take."""
     unknown = set(row) - set(METRIC_FIELDS) - {"id"}
     if unknown:
         names = ", ".join(sorted(unknown))
@@ -265,13 +270,6 @@ def clean_metric(task_type, row):
         raise ValidationError({"metric": f"{metric!r} is not a metric Handoff knows; choose one of "
                                          f"{', '.join(str(m.label) for m in Metric)}."})
     label = Metric(metric).label
-    if _is_blank(task_type):
-        raise ValidationError({"metric": f"{label}: choose a task type before claiming metrics."})
-    allowed = METRICS_FOR_TASK[TaskType(task_type)]
-    if metric not in allowed:
-        options = ", ".join(str(m.label) for m in Metric if m in allowed)
-        raise ValidationError({"metric": f"{label} does not fit a {TaskType(task_type).label.lower()} task; "
-                                         f"claim one of {options}."})
     cleaned = {"metric": metric}
     for field, what in (("claimed_value", "claimed value"), ("minimum", "minimum"), ("maximum", "maximum")):
         value = row.get(field)
@@ -288,15 +286,39 @@ def clean_metric(task_type, row):
         if message:
             raise ValidationError({field: message})
         cleaned[field] = number
-    low, high, claimed = cleaned["minimum"], cleaned["maximum"], cleaned["claimed_value"]
+    return cleaned
+
+
+def _claim_relation(task_type, claim):
+    """What is wrong between a cleaned claim, the task type and its own bounds:
+    (field, message), or None."""
+    label = Metric(claim["metric"]).label
+    if _is_blank(task_type):
+        return "metric", f"{label}: choose a task type before claiming metrics."
+    allowed = METRICS_FOR_TASK[TaskType(task_type)]
+    if claim["metric"] not in allowed:
+        options = ", ".join(str(m.label) for m in Metric if m in allowed)
+        return "metric", (f"{label} does not fit a {TaskType(task_type).label.lower()} task; "
+                          f"claim one of {options}.")
+    low, high, claimed = claim["minimum"], claim["maximum"], claim["claimed_value"]
     if low is not None and high is not None and low > high:
-        raise ValidationError({"minimum": f"{label}: the minimum {low:g} is above the maximum {high:g}."})
+        return "minimum", f"{label}: the minimum {low:g} is above the maximum {high:g}."
     if low is not None and claimed < low:
-        raise ValidationError({"minimum": f"{label}: the claimed value {claimed:g} is below its own minimum "
-                                          f"{low:g}."})
+        return "minimum", f"{label}: the claimed value {claimed:g} is below its own minimum {low:g}."
     if high is not None and claimed > high:
-        raise ValidationError({"maximum": f"{label}: the claimed value {claimed:g} is above its own maximum "
-                                          f"{high:g}."})
+        return "maximum", f"{label}: the claimed value {claimed:g} is above its own maximum {high:g}."
+    return None
+
+
+def clean_metric(task_type, row):
+    """One claimed metric, its own fields and how they stand to the task type
+    and to each other -> dict(metric, claimed_value, minimum, maximum).
+
+    Raises ValidationError({field: message}) for the row's own fields."""
+    cleaned = _claim_values(row)
+    problem = _claim_relation(task_type, cleaned)
+    if problem:
+        raise ValidationError({problem[0]: problem[1]})
     return cleaned
 
 
@@ -306,11 +328,23 @@ def artifact_key(artifact):
     return artifact.kind if artifact.kind != "other" else f"other:{artifact.original_name}"
 
 
+def clean_claims(metrics):
+    """A draft's claimed metrics, each on its own and once per metric -> list
+    of cleaned dicts in the given order. How a claim stands to the task type
+    and to its own minimum and maximum waits for ``submission_problems``, as
+    the other rules between terms do. Raises as ``clean_metrics``."""
+    return _clean_metrics(None, metrics, relations=False)
+
+
 def clean_metrics(task_type, metrics):
     """Claimed metrics -> list of cleaned dicts, one per metric, in the given order.
 
     Raises ValidationError({"metrics": [messages]}); each message names the
     metric and carries params {"index": i, "field": name}."""
+    return _clean_metrics(task_type, metrics, relations=True)
+
+
+def _clean_metrics(task_type, metrics, *, relations):
     errors = []
     cleaned = []
     seen = set()
@@ -324,7 +358,7 @@ def clean_metrics(task_type, metrics):
                                           params={"index": index, "field": "metric"}))
             continue
         try:
-            clean = clean_metric(task_type, row)
+            clean = clean_metric(task_type, row) if relations else _claim_values(row)
         except ValidationError as exc:
             for field, messages in exc.message_dict.items():
                 for message in messages:

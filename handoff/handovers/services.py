@@ -13,7 +13,7 @@ Errors a person can act on are raised as ``handoff.core.errors.DomainError``
 import hashlib
 import logging
 
-from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -180,7 +180,7 @@ def create_handover(actor, model, *, version_label, terms=None, metrics=None):
                                    empty="Give the model version label, such as 1.4.0.",
                                    limit=Handover._meta.get_field("version_label").max_length)
     cleaned = contract.clean_terms(terms or {})
-    claims = contract.clean_metrics(cleaned.get("task_type", ""), metrics) if metrics else []
+    claims = contract.clean_claims(metrics) if metrics else []
     taken = Conflict(f"{model.name} {version_label} has already been handed over; "
                         "open a new revision of it instead.", field="version_label")
     with transaction.atomic():
@@ -214,15 +214,7 @@ def update_terms(actor, revision, *, terms, metrics=None):
         _check_editable(handover, revision)
         contract.clean_terms(terms or {})  # unknown keys and the given values, reported on their field
         merged = contract.clean_terms({**_terms_of(revision), **(terms or {})})
-        if metrics is not None:
-            claims = contract.clean_metrics(merged["task_type"], list(metrics))
-        else:
-            try:
-                claims = contract.clean_metrics(merged["task_type"], _metrics_of(revision))
-            except ValidationError:
-                # The request is sound; the claims already stored are in its way.
-                raise Conflict("The claimed metrics do not fit this task type; change or remove them first.",
-                               field="task_type") from None
+        claims = contract.clean_claims(list(metrics)) if metrics is not None else None
         changed = [name for name in contract.TERM_FIELDS if getattr(revision, name) != merged[name]]
         for name, value in merged.items():
             setattr(revision, name, value)
@@ -368,7 +360,7 @@ def submission_problems(revision):
     """Why ``revision`` cannot be submitted yet, as sentences (none: it can)."""
     missing = missing_for_submission(revision)
     problems = ["Before submitting, add " + _join(missing) + "."] if missing else []
-    return problems + contract.submission_problems(_terms_of(revision))
+    return problems + contract.submission_problems(_terms_of(revision), _metrics_of(revision))
 
 
 def _request_validation(actor, revision):

@@ -206,11 +206,6 @@ def test_patch_terms_of_the_draft(draft, scientist):
             "claimed_metrics",
             "between 0 and 1",
         ),
-        (
-            {"task_type": "regression", "claimed_metrics": [{"metric": "f1", "claimed_value": 0.8}]},
-            "claimed_metrics",
-            "does not fit a regression task",
-        ),
         ({"latency_p95_ms": "fast"}, "latency_p95_ms", "valid number"),
         ({"task_type": "clustering"}, "task_type", "not a valid choice"),
     ],
@@ -224,6 +219,24 @@ def test_bad_terms_are_a_400_with_a_message_on_the_field(draft, scientist, body,
     assert words in " ".join(map(str, response.json()[field]))
     revision.refresh_from_db()
     assert revision.latency_p95_ms == 20.0 and revision.task_type == "binary_classification"
+
+
+def test_claims_that_do_not_fit_the_task_wait_in_the_draft_and_submit_is_a_409_naming_them(draft, scientist):
+    handover, revision = draft
+    client = token_client(scientist.username)
+    url = f"{API}/handovers/{handover.pk}"
+    body = {"task_type": "regression", "claimed_metrics": [{"metric": "f1", "claimed_value": 0.8}],
+            "fairness_max_gap": 0.1}
+
+    assert client.patch(f"{url}/revisions/1/", body, format="json").status_code == 200
+    response = client.post(f"{url}/submit/")
+
+    assert response.status_code == 409
+    assert response.json()["detail"] == (
+        "F1 does not fit a regression task; claim one of MAE, RMSE, R². Name the slice column of the "
+        "labels file that the fairness gap of 0.1 applies to.")
+    revision.refresh_from_db()
+    assert revision.submitted_at is None
 
 
 def test_bad_input_on_actions(submitted_draft, scientist, engineer, manager):

@@ -2,10 +2,12 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.template import Context, Template
 
+from handoff.core.errors import Conflict
 from handoff.handovers import services
 from handoff.handovers.contract import clean_metrics, clean_terms, submission_problems
 from handoff.handovers.markdown import render_markdown
-from handoff.handovers.models import ClaimedMetric, Handover, Revision
+from handoff.handovers.models import ClaimedMetric, Revision
+from tests.factories import ready_draft
 
 
 def terms_error(terms):
@@ -182,7 +184,6 @@ def test_sensible_claims_pass():
         ({"latency_p95_ms": -1}, None, "latency_p95_ms"),
         ({"metric_tolerance": -0.5}, None, "metric_tolerance"),
         ({}, [{"metric": "accuracy", "claimed_value": 1.7}], "metrics"),
-        ({"task_type": "regression"}, [{"metric": "f1", "claimed_value": 0.8}], "metrics"),
     ],
 )
 def test_services_store_nothing_when_the_contract_is_nonsense(draft, scientist, terms, metrics, field):
@@ -196,18 +197,23 @@ def test_services_store_nothing_when_the_contract_is_nonsense(draft, scientist, 
     assert list(ClaimedMetric.objects.filter(revision=revision).values()) == claims
 
 
-def test_create_handover_with_f1_for_regression_stores_nothing(project, scientist):
-    model = services.create_model(scientist, project, name="price")
-    with pytest.raises(ValidationError) as exc:
-        services.create_handover(
-            scientist,
-            model,
-            version_label="1",
-            terms={"task_type": "regression"},
-            metrics=[{"metric": "f1", "claimed_value": 0.8}],
-        )
-    assert "F1 does not fit a regression task" in exc.value.message_dict["metrics"][0]
-    assert not Handover.objects.exists()
+def test_a_draft_may_hold_claims_that_do_not_fit_yet_and_submitting_names_each(project, scientist):
+    """A draft is written a term at a time (the claims before the task type that
+    fits them); submitting refuses what still disagrees, claim by claim."""
+    handover, revision = ready_draft(project=project, owner=scientist)
+    services.update_terms(scientist, revision, terms={"task_type": "regression"}, metrics=[
+        {"metric": "f1", "claimed_value": 0.8}, {"metric": "mae", "claimed_value": 3, "maximum": 2}])
+    assert list(revision.claimed_metrics.values_list("metric", flat=True)) == ["f1", "mae"]
+
+    with pytest.raises(Conflict) as exc:
+        services.submit_revision(scientist, revision)
+
+    assert exc.value.message == ("F1 does not fit a regression task; claim one of MAE, RMSE, R². "
+                                 "MAE: the claimed value 3 is above its own maximum 2.")
+    handover.refresh_from_db()
+    assert handover.state == "draft"
+    revision.refresh_from_db()
+    assert revision.submitted_at is None
 
 
 # --- Markdown ----------------------------------------------------------------------------------------------

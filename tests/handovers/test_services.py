@@ -163,13 +163,14 @@ def test_update_terms_merges_and_replaces_metrics(draft, scientist):
     assert "revision.terms_updated" in verbs(handover)
 
 
-def test_changing_task_type_under_existing_claims_is_refused(draft, scientist):
+def test_changing_task_type_under_existing_claims_is_kept_and_refused_at_submit(draft, scientist):
     _, revision = draft
-    with pytest.raises(Conflict) as exc:
-        services.update_terms(scientist, revision, terms={"task_type": "regression"})
-    assert exc.value.field == "task_type" and "do not fit this task type" in exc.value.message
+    services.update_terms(scientist, revision, terms={"task_type": "regression"})
     revision.refresh_from_db()
-    assert revision.task_type == "binary_classification"
+    assert revision.task_type == "regression"
+    with pytest.raises(Conflict) as exc:
+        services.submit_revision(scientist, revision)
+    assert exc.value.message.startswith("Accuracy does not fit a regression task")
 
 
 def test_engineer_cannot_edit_a_contract(draft, engineer):

@@ -175,10 +175,10 @@ class HandoverSerializer(HandoverListSerializer):
 # Text is read as sent (``trim_whitespace=False``): the services strip it, and the length the schema
 # states is then the length of what was sent. What a valid contract is stays in ``contract``; the
 # bounds it sets on single values are stated in the schema too (``document``), so that a client sees
-# them. Rules between fields that JSON Schema cannot state are in the descriptions: a claim must fit
-# the task type and lie within its own minimum and maximum (a 400 on the field); the fairness terms
-# must agree with each other when the revision is submitted (a 409 then: a draft may hold them half
-# written). A reference to something you may not see is a 404, as in a path.
+# them. Rules between fields that JSON Schema cannot state are in the descriptions and checked when
+# the revision is submitted (a 409 then, naming each): a claim must fit the task type and lie within
+# its own minimum and maximum, the fairness terms must agree; a draft may hold them half written. A
+# metric claimed twice is a 400. A reference to something you may not see is a 404, as in a path.
 
 # The contract's own limits on text length and whole numbers.
 TEXT_LIMITS = contract._TEXT_LIMITS
@@ -210,8 +210,8 @@ def _claim_schema(metrics, bounds):
 # Each metric's possible values (a claim, its minimum and its maximum), as ``contract`` checks them.
 CLAIM_SCHEMA = {
     "type": "object",
-    "description": "One claimed metric. The metric must fit the revision's task type, and the claimed "
-                   "value lie within its own minimum and maximum when they are given.",
+    "description": "One claimed metric. Submitting the revision needs the metric to fit its task type "
+                   "and the claimed value to lie within its own minimum and maximum when they are given.",
     "oneOf": [
         _claim_schema(UNIT_INTERVAL_METRICS, UNIT_INTERVAL),
         _claim_schema({Metric.R2}, {"maximum": 1}),
