@@ -31,7 +31,6 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, transaction
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import CHECKS, load_all_checks
-from schemathesis.core.failures import Failure
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi import checks
 
@@ -68,33 +67,10 @@ CONFIG = {
 }
 REVIEWER_ACTIONS = re.compile(r"/(accept|request-changes)/$")
 
-# A schema-valid request may still be refused (400) by the one rule no JSON
-# Schema can state on a draft: a metric claimed twice. Any other refusal of a
-# valid request means the schema does not say what the API accepts. (What you
-# may not see is a 404; a name or version already taken and a revision not
-# ready to submit (claims that do not fit the task type or their own bounds,
-# fairness terms that disagree) are a 409; wrong credentials a 401:
-# schemathesis accepts each.)
-BEYOND_THE_SCHEMA = re.compile(r"is claimed twice")
-
-
-def _reasons(response):
-    """Every message of a 400 body, field by field; its ``detail`` when no field has one."""
-    body = response.json()
-    fields = [value for key, value in body.items() if key not in ("detail", "field")]
-    reasons = [m for value in fields for m in (value if isinstance(value, list) else [value])]
-    return reasons or [body.get("detail")]
-
-
-def positive_data_acceptance(ctx, response, case):
-    """schemathesis' check, except for a 400 whose every reason is BEYOND_THE_SCHEMA."""
-    try:
-        return checks.positive_data_acceptance(ctx, response, case)
-    except Failure:
-        reasons = _reasons(response) if response.status_code == 400 else []
-        if reasons and all(isinstance(r, str) and BEYOND_THE_SCHEMA.search(r) for r in reasons):
-            return None
-        raise
+# Every schema-valid request is accepted: the rules no JSON Schema can state
+# (a claim that fits the task type, fairness terms that agree) wait for submit,
+# a 409 there, and claims are keyed by metric, so none is claimed twice. What
+# you may not see is a 404, a name taken a 409, wrong credentials a 401.
 
 
 AUTH_ENFORCED = set()
@@ -110,7 +86,7 @@ def ignored_auth(ctx, response, case):
 load_all_checks()
 # Everything ``st run --checks all`` runs (the stateful ones look back over
 # the sequences of calls that test_api_workflows records).
-OURS = {checks.positive_data_acceptance: positive_data_acceptance, checks.ignored_auth: ignored_auth}
+OURS = {checks.ignored_auth: ignored_auth}
 CHECKS_ALL = [OURS.get(check, check) for check in CHECKS.get_all() if not isinstance(check, type)]
 
 

@@ -53,7 +53,7 @@ def test_the_whole_journey_through_the_api(project, scientist, engineer, django_
             "framework_version": "1.5.2",
             "latency_p95_ms": 25,
             "intended_use": "Churn scoring. <script>alert(1)</script>",
-            "claimed_metrics": [{"metric": "accuracy", "claimed_value": 0.959, "minimum": 0.9}],
+            "claimed_metrics": {"accuracy": {"claimed_value": 0.959, "minimum": 0.9}},
         },
         format="json",
     )
@@ -61,7 +61,8 @@ def test_the_whole_journey_through_the_api(project, scientist, engineer, django_
     handover = response.json()
     hid = handover["id"]
     assert handover["state"] == "draft" and handover["current_revision"] == 1
-    assert handover["revisions"][0]["claimed_metrics"][0]["metric"] == "accuracy"
+    assert handover["revisions"][0]["claimed_metrics"] == {
+        "accuracy": {"claimed_value": 0.959, "minimum": 0.9, "maximum": None}}
 
     files = {kind: evidence(kind) for kind in ("model", "predictions", "labels")}  # a real ONNX export …
     for kind, (name, content) in files.items():
@@ -183,16 +184,14 @@ def test_patch_terms_of_the_draft(draft, scientist):
         url,
         {
             "latency_p95_ms": 18.5,
-            "claimed_metrics": [{"metric": "f1", "claimed_value": 0.8, "minimum": 0.75}],
+            "claimed_metrics": {"f1": {"claimed_value": 0.8, "minimum": 0.75}},
         },
         format="json",
     )
     assert response.status_code == 200, response.json()
     body = response.json()
     assert body["latency_p95_ms"] == 18.5 and body["peak_memory_mb"] == 256.0
-    assert body["claimed_metrics"] == [
-        {"metric": "f1", "claimed_value": 0.8, "minimum": 0.75, "maximum": None}
-    ]
+    assert body["claimed_metrics"] == {"f1": {"claimed_value": 0.8, "minimum": 0.75, "maximum": None}}
     assert client.get(f"{API}/handovers/{handover.pk}/revisions/7/").status_code == 404
 
 
@@ -202,7 +201,7 @@ def test_patch_terms_of_the_draft(draft, scientist):
         ({"latency_p95_ms": -4}, "latency_p95_ms", "greater than 0"),
         ({"metric_tolerance": -1}, "metric_tolerance", "cannot be negative"),
         (
-            {"claimed_metrics": [{"metric": "accuracy", "claimed_value": 1.7}]},
+            {"claimed_metrics": {"accuracy": {"claimed_value": 1.7}}},
             "claimed_metrics",
             "between 0 and 1",
         ),
@@ -225,7 +224,7 @@ def test_claims_that_do_not_fit_the_task_wait_in_the_draft_and_submit_is_a_409_n
     handover, revision = draft
     client = token_client(scientist.username)
     url = f"{API}/handovers/{handover.pk}"
-    body = {"task_type": "regression", "claimed_metrics": [{"metric": "f1", "claimed_value": 0.8}],
+    body = {"task_type": "regression", "claimed_metrics": {"f1": {"claimed_value": 0.8}},
             "fairness_max_gap": 0.1}
 
     assert client.patch(f"{url}/revisions/1/", body, format="json").status_code == 200

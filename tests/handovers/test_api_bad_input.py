@@ -58,10 +58,10 @@ def test_a_number_too_large_for_its_column_is_a_400_on_create(draft, scientist, 
 @pytest.mark.parametrize("field", ["claimed_value", "minimum", "maximum"])
 def test_a_claimed_metric_beyond_any_float_is_a_400(draft, scientist, field):
     handover, revision = draft
-    claim = {"metric": "accuracy", "claimed_value": 0.9, field: 10**400}
+    claim = {"claimed_value": 0.9, field: 10**400}
 
     response = client_for(scientist).patch(
-        f"{API}/handovers/{handover.pk}/revisions/1/", {"claimed_metrics": [claim]}, format="json"
+        f"{API}/handovers/{handover.pk}/revisions/1/", {"claimed_metrics": {"accuracy": claim}}, format="json"
     )
 
     assert response.status_code == 400, response.content
@@ -167,14 +167,15 @@ def test_a_value_of_another_json_type_is_a_400_on_its_field(draft, scientist, fi
 
 def test_a_claimed_value_given_as_text_is_a_400(draft, scientist):
     handover, revision = draft
-    claim = {"metric": "accuracy", "claimed_value": "0.9"}
+    claim = {"claimed_value": "0.9"}
 
     response = client_for(scientist).patch(
-        f"{API}/handovers/{handover.pk}/revisions/1/", {"claimed_metrics": [claim]}, format="json"
+        f"{API}/handovers/{handover.pk}/revisions/1/", {"claimed_metrics": {"accuracy": claim}}, format="json"
     )
 
     assert response.status_code == 400, response.content
-    assert response.json()["claimed_metrics"] == {"0": {"claimed_value": ["A valid number is required."]}}
+    errors = {"accuracy": {"claimed_value": ["A valid number is required."]}}
+    assert response.json()["claimed_metrics"] == errors
     assert list(revision.claimed_metrics.values_list("metric", flat=True)) == ["accuracy"]
 
 

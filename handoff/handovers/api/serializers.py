@@ -15,11 +15,9 @@ from handoff.teams.models import Project
 
 from .. import contract, extensions
 from ..models import (
-    LOWER_IS_BETTER,
     UNIT_INTERVAL_METRICS,
     Artifact,
     ArtifactKind,
-    ClaimedMetric,
     Comment,
     Framework,
     Handover,
@@ -41,10 +39,59 @@ class Username(serializers.SlugRelatedField):
 # --- read ----------------------------------------------------------------------------------------------
 
 
-class ClaimedMetricSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = ClaimedMetric
-        fields = ["metric", "claimed_value", "minimum", "maximum"]
+POSITIVE = {"minimum": 0, "exclusiveMinimum": True}
+NOT_NEGATIVE = {"minimum": 0}
+UNIT_INTERVAL = {"minimum": 0, "maximum": 1}
+
+
+def _bounds(metric):
+    """The values ``metric`` can take, as ``contract`` checks them."""
+    if metric in UNIT_INTERVAL_METRICS:
+        return UNIT_INTERVAL
+    if metric == Metric.R2:
+        return {"maximum": 1}
+    return NOT_NEGATIVE
+
+
+def claims_schema(*, nullable_bounds):
+    """Claimed metrics keyed by metric: one claim per metric by construction,
+    each with the values its metric can take."""
+    def claim(metric):
+        bound = {"type": "number", **_bounds(metric)}
+        if nullable_bounds:
+            bound["nullable"] = True
+        return {"type": "object", "required": ["claimed_value"],
+                "properties": {"claimed_value": {"type": "number", **_bounds(metric)},
+                               "minimum": bound, "maximum": bound}}
+
+    return {
+        "type": "object",
+        "description": "Claimed metrics keyed by metric (`accuracy`, `f1`, `mae` …), each with its claimed "
+                       "value and an optional minimum or maximum acceptable. When given on a write, they "
+                       "replace every claim of the revision. Submitting needs each metric to fit the task "
+                       "type and each claimed value to lie within its own minimum and maximum.",
+        "properties": {metric.value: claim(metric) for metric in Metric},
+        "additionalProperties": False,
+    }
+
+
+def _claim_list(claims):
+    """{metric: claim} as the API writes it -> the services' list of claims."""
+    if claims is None:
+        return None
+    return [{"metric": metric, **dict(claim)} for metric, claim in claims.items()]
+
+
+@extend_schema_field(claims_schema(nullable_bounds=True))
+class ClaimsField(serializers.Field):
+    """A revision's claims as {metric: {claimed_value, minimum, maximum}}."""
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, **kwargs)
+
+    def to_representation(self, claims):
+        return {claim.metric: {"claimed_value": claim.claimed_value, "minimum": claim.minimum,
+                               "maximum": claim.maximum} for claim in claims.all()}
 
 
 class ArtifactSerializer(serializers.ModelSerializer):
@@ -76,7 +123,7 @@ class RevisionSerializer(serializers.ModelSerializer):
     created_by = Username()
     submitted_by = Username(allow_null=True, help_text="Null while the revision is a draft.")
     frozen = serializers.BooleanField(source="is_frozen", read_only=True)
-    claimed_metrics = ClaimedMetricSerializer(many=True, read_only=True)
+    claimed_metrics = ClaimsField()
     artifacts = ArtifactSerializer(many=True, read_only=True)
     reviews = ReviewSerializer(many=True, read_only=True)
 
@@ -183,9 +230,6 @@ class HandoverSerializer(HandoverListSerializer):
 # The contract's own limits on text length and whole numbers.
 TEXT_LIMITS = contract._TEXT_LIMITS
 WHOLE_LIMITS = contract._WHOLE_LIMITS
-POSITIVE = {"minimum": 0, "exclusiveMinimum": True}
-NOT_NEGATIVE = {"minimum": 0}
-UNIT_INTERVAL = {"minimum": 0, "maximum": 1}
 
 
 def _text(name, **kwargs):
@@ -194,34 +238,7 @@ def _text(name, **kwargs):
                                  max_length=TEXT_LIMITS[name], **kwargs)
 
 
-def _claim_schema(metrics, bounds):
-    return {
-        "type": "object",
-        "properties": {
-            "metric": {"type": "string", "enum": sorted(metrics)},
-            "claimed_value": {"type": "number", **bounds},
-            "minimum": {"type": "number", "nullable": True, **bounds},
-            "maximum": {"type": "number", "nullable": True, **bounds},
-        },
-        "required": ["metric", "claimed_value"],
-    }
-
-
-# Each metric's possible values (a claim, its minimum and its maximum), as ``contract`` checks them.
-CLAIM_SCHEMA = {
-    "type": "object",
-    "description": "One claimed metric. Submitting the revision needs the metric to fit its task type "
-                   "and the claimed value to lie within its own minimum and maximum when they are given.",
-    "oneOf": [
-        _claim_schema(UNIT_INTERVAL_METRICS, UNIT_INTERVAL),
-        _claim_schema({Metric.R2}, {"maximum": 1}),
-        _claim_schema(LOWER_IS_BETTER, NOT_NEGATIVE),
-    ],
-}
-
-
-class ClaimedMetricInputSerializer(InputSerializer):
-    metric = serializers.ChoiceField(choices=Metric.choices)
+class ClaimInputSerializer(InputSerializer):
     claimed_value = serializers.FloatField()
     minimum = serializers.FloatField(required=False, allow_null=True)
     maximum = serializers.FloatField(required=False, allow_null=True)
@@ -235,7 +252,7 @@ class ClaimedMetricInputSerializer(InputSerializer):
     validation_row_count={"minimum": 1, "maximum": WHOLE_LIMITS["validation_row_count"]},
     fairness_max_gap=NOT_NEGATIVE,
     metric_tolerance={"minimum": 0, "maximum": 1, "exclusiveMaximum": True},
-    claimed_metrics={"items": CLAIM_SCHEMA},
+    claimed_metrics=claims_schema(nullable_bounds=True),
 )
 class TermsInputSerializer(InputSerializer):
     """Contract terms; every field optional. On PATCH, absent fields keep their value."""
@@ -273,16 +290,13 @@ class TermsInputSerializer(InputSerializer):
     metric_tolerance = serializers.FloatField(required=False, allow_null=True,
                                               help_text="Absolute tolerance for metric agreement "
                                                         "(default 0.005)")
-    claimed_metrics = ClaimedMetricInputSerializer(
-        many=True, required=False,
-        help_text="When given, replaces every claimed metric of the revision; one claim per metric.",
-    )
+    claimed_metrics = serializers.DictField(child=ClaimInputSerializer(), required=False)
 
     def split(self):
         """-> (terms dict, metrics list or None) for the services."""
         data = dict(self.validated_data)
         metrics = data.pop("claimed_metrics", None)
-        return data, [dict(m) for m in metrics] if metrics is not None else None
+        return data, _claim_list(metrics)
 
 
 class ModelCreateSerializer(InputSerializer):
@@ -330,7 +344,7 @@ class HandoverCreateSerializer(TermsInputSerializer):
         data.pop("model")
         data.pop("version_label")
         metrics = data.pop("claimed_metrics", None)
-        return data, [dict(m) for m in metrics] if metrics is not None else None
+        return data, _claim_list(metrics)
 
 
 COMMENT_LIMIT = 20000  # what services.add_comment keeps
