@@ -83,6 +83,18 @@ def projects_allowing(user, action):
     return Project.objects.filter(allowed).distinct()
 
 
+def people_allowing(project, action):
+    """Everyone who may take ``action`` on ``project`` through a role on it (the
+    engineers who review its handovers, say), as a queryset of users."""
+    from django.contrib.auth import get_user_model
+
+    action = Action(action)
+    roles = [role for role, actions in ROLE_ACTIONS.items() if action in actions]
+    return get_user_model().objects.filter(
+        is_active=True, role_assignments__project=project, role_assignments__role__in=roles,
+    ).distinct()
+
+
 def visible_teams(user):
     """Teams this user leads or holds a role in (all of them for a superuser)."""
     if not getattr(user, "is_authenticated", False):

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "accounts",
     "handoff.core",
     "handoff.audit",
+    "handoff.notifications",
     "handoff.teams",
     "handoff.handovers",
     "handoff.validation",
@@ -167,7 +168,22 @@ CELERY_BEAT_SCHEDULE = {
         "task": "handoff.validation.tasks.sweep_validation_runs",
         "schedule": float(env_int("HANDOFF_VALIDATION_SWEEP_SECONDS", 30)),
     },
+    "notifications-sweep": {
+        "task": "handoff.notifications.tasks.sweep_deliveries",
+        "schedule": float(env_int("HANDOFF_NOTIFY_SWEEP_SECONDS", 30)),
+    },
 }
+
+# --- Notifications -----------------------------------------------------------
+# Links in emails and chat messages start with this address.
+HANDOFF_BASE_URL = os.environ.get("HANDOFF_BASE_URL", "http://127.0.0.1:8000")
+# An email is tried this many times, waiting 10 s, 20 s, 40 s … between tries.
+HANDOFF_NOTIFY_MAX_ATTEMPTS = env_int("HANDOFF_NOTIFY_MAX_ATTEMPTS", 5)
+HANDOFF_NOTIFY_BACKOFF_SECONDS = env_int("HANDOFF_NOTIFY_BACKOFF_SECONDS", 10)
+# A worker holds an email this long while it sends; one that died is retried after.
+HANDOFF_NOTIFY_LEASE_SECONDS = env_int("HANDOFF_NOTIFY_LEASE_SECONDS", 300)
+# A delivery no worker took within this is enqueued again by the sweep.
+HANDOFF_NOTIFY_GRACE_SECONDS = env_int("HANDOFF_NOTIFY_GRACE_SECONDS", 30)
 
 # --- Validation --------------------------------------------------------------
 # A worker writes its run's heartbeat at most this often while it works; a
@@ -239,6 +255,7 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Handoff <handoff@localhost>")
 
 # --- REST API --------------------------------------------------------------

@@ -23,7 +23,7 @@ from handoff.audit.services import record
 from handoff.core.errors import Conflict, DomainError, NotFound
 from handoff.core.locking import lock_row
 
-from . import contract
+from . import contract, notices
 from .models import (
     REQUIRED_ARTIFACTS,
     Artifact,
@@ -145,7 +145,9 @@ def _required_text(value, *, field, empty, limit, what):
 
 
 def _audit(actor, verb, target, handover, **details):
-    return record(actor, verb, target, project=handover.project, handover=handover.pk, **details)
+    event = record(actor, verb, target, project=handover.project, handover=handover.pk, **details)
+    notices.announce(event, handover)  # in the same transaction: told if and only if it happened
+    return event
 
 
 # --- models and handovers ------------------------------------------------------------------------
