@@ -207,3 +207,14 @@ def sweep():
     if count:
         log.info("notification sweep: %s emails enqueued again", count)
     return count
+
+
+# --- pages and API -------------------------------------------------------------------------------
+
+
+def inbox(user):
+    """``user``'s notifications, unread first, then newest first: what the page and the API list."""
+    from django.db.models import F
+
+    return (Notification.objects.filter(recipient=user).select_related("actor")
+            .order_by(F("read_at").asc(nulls_first=True), "-created_at", "-id"))
