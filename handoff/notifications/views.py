@@ -51,7 +51,8 @@ def _chosen(post):
     for name, value in post.items():
         if name.startswith(FIELD_PREFIX):
             if value not in CHANNELS:
-                raise DomainError(f"Choose “in the app only” or “also by email”, not {value!r}.", field="kind")
+                raise DomainError(f"Choose “in the app only” or “also by email”, not {value!r}.",
+                                  field="kind")
             chosen[name.removeprefix(FIELD_PREFIX)] = CHANNELS[value]
     return chosen
 
@@ -60,7 +61,8 @@ def _chosen(post):
 @require_http_methods(["GET", "POST"])
 def preferences(request):
     if request.method == "POST":
-        services.set_preferences(request.user, _chosen(request.POST))  # unknown kinds: a message, nothing stored
+        # An unknown kind is refused with a message and nothing is stored (the service decides).
+        services.set_preferences(request.user, _chosen(request.POST))
         messages.success(request, "Notification preferences saved.")
         return redirect("notifications:preferences")
     return render(request, "notifications/preferences.html", {"choices": services.preferences(request.user)})
