@@ -505,6 +505,61 @@ def test_api_validation_run_detail_queries_do_not_grow_with_checks(world):
     assert_queries_do_not_grow(logged_in(world.scientist), url, grow, ceiling=6)
 
 
+# --- notifications -----------------------------------------------------------------------------------
+
+
+def tell(user, n, *, kind="commented"):
+    """``n`` notifications for ``user``, each from its own audit event by another person, as the
+    services write them; returns their subjects. Every other one is read."""
+    from handoff.notifications.services import notify
+
+    subjects = []
+    for i in range(n):
+        actor = person()
+        event = AuditEventFactory(actor=actor, verb="handover.commented")
+        subject = mark("Told")
+        (notification,) = notify(event, [user], kind=kind, subject=subject, url="/handovers/",
+                                 body=mark("body"))
+        if i % 2:
+            notification.read_at = timezone.now()
+            notification.save(update_fields=["read_at"])
+        subjects += [subject, actor.display_name]
+    return subjects
+
+
+@covers("notifications:list")
+def test_notifications_page_queries_do_not_grow_with_notifications(world):
+    assert_queries_do_not_grow(logged_in(world.scientist), reverse("notifications:list"),
+                               lambda n: tell(world.scientist, n), ceiling=8)
+
+
+@covers("notifications:bell")
+def test_bell_queries_do_not_grow_with_notifications(world):
+    assert_queries_do_not_grow(logged_in(world.scientist), reverse("notifications:bell"),
+                               lambda n: tell(world.scientist, n), ceiling=5, shown=False)
+
+
+@covers("notifications:preferences")
+def test_notification_preferences_page_queries_do_not_grow_with_notifications(world):
+    assert_queries_do_not_grow(logged_in(world.scientist), reverse("notifications:preferences"),
+                               lambda n: tell(world.scientist, n), ceiling=5, shown=False)
+
+
+@covers("api-notification-list")
+def test_api_notification_list_queries_do_not_grow_with_notifications(world):
+    def grow(n):
+        told = tell(world.scientist, n)
+        return [f'"subject":"{subject}"' for subject in told[::2]]
+
+    assert_queries_do_not_grow(logged_in(world.scientist), "/api/v1/notifications/", grow, ceiling=6)
+
+
+@covers("api-notification-preferences")
+def test_api_notification_preferences_queries_do_not_grow_with_notifications(world):
+    assert_queries_do_not_grow(logged_in(world.scientist), "/api/v1/notifications/preferences/",
+                               lambda n: tell(world.scientist, n), ceiling=5, shown=False)
+
+
 # --- every route is measured ---------------------------------------------------------------------------
 
 # GET routes without a query-count test, and why. Anything else that answers GET needs one above.

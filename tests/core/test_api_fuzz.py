@@ -34,10 +34,12 @@ from schemathesis.checks import CHECKS, load_all_checks
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi import checks
 
+from handoff.handovers import notices
 from handoff.handovers.models import HandoverState
 from handoff.teams.models import Role
 from handoff.wsgi import application
 from tests.factories import (
+    AuditEventFactory,
     CheckResultFactory,
     ProjectFactory,
     ReviewFactory,
@@ -130,10 +132,14 @@ def world(db):
     revised.state = HandoverState.CHANGES_REQUESTED
     revised.save()
     ReviewFactory(revision=revised_revision, reviewer=engineer)
+    # The scientist is told, as the review service would tell them.
+    notices.announce(AuditEventFactory(project=project, actor=engineer, target=revised,
+                                       verb="handover.changes_requested", details={"revision": 1}), revised)
     outsider = member(ProjectFactory(), Role.DATA_SCIENTIST, username="fuzz-outsider")
     return SimpleNamespace(
         project=project, draft=draft, under_review=under_review, revised=revised,
-        artifact=revision.artifacts.first(), run=run, scientist=_token(scientist), engineer=_token(engineer),
+        artifact=revision.artifacts.first(), run=run, notification=scientist.notifications.get(),
+        scientist=_token(scientist), engineer=_token(engineer),
         outsider=_token(outsider),
     )
 
@@ -162,6 +168,8 @@ def _on_real_objects(case, world):
         values = {"slug": world.project.slug}
     elif path.startswith("/api/v1/teams/"):
         values = {"slug": world.project.team.slug}
+    elif path.startswith("/api/v1/notifications/"):
+        values = {"id": world.notification.pk}
     else:
         raise AssertionError(f"no real object for {path}: add it to _on_real_objects")
     values = {name: value for name, value in values.items() if name in case.path_parameters}

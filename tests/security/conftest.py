@@ -13,10 +13,12 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from handoff.handovers import notices
 from handoff.handovers.models import ArtifactKind, HandoverState, ReviewDecision
 from handoff.teams.models import Role, RoleAssignment
 from tests.factories import (
     ArtifactFactory,
+    AuditEventFactory,
     CheckResultFactory,
     ClaimedMetricFactory,
     CommentFactory,
@@ -74,6 +76,9 @@ def world(db):
     artifacts = [ArtifactFactory(revision=draft, kind=kind)
                  for kind in (ArtifactKind.MODEL, ArtifactKind.PREDICTIONS, ArtifactKind.LABELS)]
     CommentFactory(handover=handover, body="secret comment")
+    # Dana is told that changes were requested, as the review service would tell her.
+    notices.announce(AuditEventFactory(project=alpha, actor=people["ml_engineer"], target=handover,
+                                       verb="handover.changes_requested", details={"revision": 1}), handover)
 
     gamma_model = ModelFactory(project=gamma, owner=people["member_of_other_team"], name="gamma-model")
     gamma_handover = HandoverFactory(model=gamma_model, version_label="1.0.0")
@@ -83,6 +88,7 @@ def world(db):
         team=retention, project=alpha, other_project=beta, people=people, model=model, handover=handover,
         draft=draft, artifact=artifacts[0], assignment=RoleAssignment.objects.get(user=bystander),
         gamma_handover=gamma_handover, run=run,
+        notification=people["data_scientist"].notifications.get(),
     )
 
 

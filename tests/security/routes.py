@@ -73,4 +73,15 @@ SPECS = {
     "api-handover-revalidate": Spec(obj="handover", insider=MLE, expect={"POST": 409}),
     "api-validation-run-list": Spec(),
     "api-validation-run-detail": Spec(obj="run"),
+    # --- notifications: the data scientist's own, told of the changes requested on revision 1
+    "notifications:list": Spec(),
+    "notifications:bell": Spec(),
+    "notifications:preferences": Spec(expect={"GET": 200, "POST": 302}),
+    "notifications:open": Spec(obj="notification", expect={"GET": 405, "POST": 302}),
+    "notifications:read_all": Spec(expect={"GET": 405, "POST": 302}),
+    "api-notification-list": Spec(),
+    "api-notification-read": Spec(obj="notification", expect={"POST": 200}),
+    "api-notification-read-all": Spec(expect={"POST": 200}),
+    # the walk's body names no kind of notification ("body", "comment" …): refused, nothing stored
+    "api-notification-preferences": Spec(expect={"GET": 200, "PUT": 400}),
 }

@@ -118,6 +118,7 @@ def _values(world, obj):
         "artifact": {"pk": world.artifact.pk},
         "model": {"pk": world.model.pk},
         "run": {"pk": world.run.pk},
+        "notification": {"pk": world.notification.pk},
     }[obj]
 
 

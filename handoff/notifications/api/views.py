@@ -1,6 +1,7 @@
 """Notifications API: the current user's notifications and preferences only;
 anyone else's notification is a 404. Thin: the rules are in ``services``."""
 
+from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
@@ -32,6 +33,16 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         if getattr(self, "swagger_fake_view", False):  # the schema is generated without a user
             return Notification.objects.none()
         return services.inbox(self.request.user)
+
+    def get_serializer_class(self):
+        return s.PreferencesSerializer if self.action == "preferences" else s.NotificationSerializer
+
+    def get_object(self):
+        # Asked by OPTIONS to describe a PUT: the preferences are the current user's. Marking read
+        # asks the service, which finds only the user's own notification.
+        if self.action == "preferences":
+            return self.request.user
+        raise Http404
 
     @extend_schema(summary="Mark one of your notifications read", tags=TAGS, request=None, parameters=[ID],
                    responses={200: s.NotificationSerializer, 404: NOT_YOURS})
