@@ -29,6 +29,8 @@ class Action(StrEnum):
     REVIEW_REVISION = "review_revision"
     COMMENT = "comment"
     REVALIDATE = "revalidate"
+    # Notifications
+    MANAGE_WEBHOOKS = "manage_webhooks"
     # Later capabilities
     DEPLOY = "deploy"
     TRIAGE_INCIDENT = "triage_incident"
@@ -43,7 +45,7 @@ ROLE_ACTIONS = {
     },
     Role.ML_ENGINEER: {
         Action.VIEW, Action.REVIEW_REVISION, Action.REVALIDATE, Action.COMMENT, Action.DEPLOY,
-        Action.TRIAGE_INCIDENT,
+        Action.TRIAGE_INCIDENT, Action.MANAGE_WEBHOOKS,
     },
     Role.DATA_ENGINEER: {Action.VIEW, Action.COMMENT},
     Role.PRODUCT_MANAGER: {Action.VIEW, Action.COMMENT},
@@ -51,7 +53,9 @@ ROLE_ACTIONS = {
 }
 # A team's leader reads all of the team's projects and runs its membership;
 # so does a superuser for every team. Neither signs contracts without a role.
-LEADER_ACTIONS = {Action.VIEW, Action.MANAGE_MEMBERS, Action.COMMENT, Action.VIEW_DASHBOARD}
+# They also choose where the project's events are sent (its webhooks).
+LEADER_ACTIONS = {Action.VIEW, Action.MANAGE_MEMBERS, Action.COMMENT, Action.VIEW_DASHBOARD,
+                  Action.MANAGE_WEBHOOKS}
 # What the owner of a handover may do on it, while they hold a role on its project.
 OWNER_ACTIONS = {Action.REVALIDATE}
 

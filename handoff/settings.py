@@ -185,6 +185,15 @@ HANDOFF_NOTIFY_LEASE_SECONDS = env_int("HANDOFF_NOTIFY_LEASE_SECONDS", 300)
 # A delivery no worker took within this is enqueued again by the sweep.
 HANDOFF_NOTIFY_GRACE_SECONDS = env_int("HANDOFF_NOTIFY_GRACE_SECONDS", 30)
 
+# Webhooks: tried this many times, waiting 10 s, 20 s, 40 s … between tries;
+# each request may take TIMEOUT seconds. A webhook may not point at loopback,
+# private or link-local addresses unless ALLOW_PRIVATE (on by default with DEBUG,
+# so a receiver on 127.0.0.1 works in development).
+HANDOFF_WEBHOOK_MAX_ATTEMPTS = env_int("HANDOFF_WEBHOOK_MAX_ATTEMPTS", 5)
+HANDOFF_WEBHOOK_BACKOFF_SECONDS = env_int("HANDOFF_WEBHOOK_BACKOFF_SECONDS", 10)
+HANDOFF_WEBHOOK_TIMEOUT_SECONDS = env_int("HANDOFF_WEBHOOK_TIMEOUT_SECONDS", 10)
+HANDOFF_WEBHOOK_ALLOW_PRIVATE = env_bool("HANDOFF_WEBHOOK_ALLOW_PRIVATE", DEBUG)
+
 # --- Validation --------------------------------------------------------------
 # A worker writes its run's heartbeat at most this often while it works; a
 # running run whose heartbeat is older than the stale limit lost its worker

@@ -9,8 +9,8 @@ person who acted is not told of their own act.
 from django.urls import reverse
 
 from handoff.access import Action, people_allowing
-from handoff.notifications import kinds
-from handoff.notifications.services import notify
+from handoff.notifications import kinds, webhooks
+from handoff.notifications.services import absolute, notify
 
 KINDS = {
     "validation_passed": "Validation of my handover passed",
@@ -21,10 +21,25 @@ KINDS = {
     "commented": "A comment on a handover I follow",
 }
 
+# What a project's webhooks may ask to be sent: the audit verbs of a handover's life.
+WEBHOOK_EVENTS = {
+    "handover.created": "Handover filed",
+    "handover.submitted": "Revision submitted",
+    "handover.validation_passed": "Validation passed",
+    "handover.validation_failed": "Validation failed",
+    "handover.revalidation_requested": "Validation run again",
+    "handover.accepted": "Handover accepted",
+    "handover.changes_requested": "Changes requested",
+    "handover.revised": "Handover revised",
+    "handover.commented": "Comment posted",
+}
+
 
 def register_kinds():
     for key, label in KINDS.items():
         kinds.register(key, label)
+    for name, label in WEBHOOK_EVENTS.items():
+        webhooks.register_event(name, label)
 
 
 def _who(event):
@@ -73,3 +88,23 @@ def announce(event, handover):
     elif verb == "handover.commented":
         notify(event, _followers(handover), kind="commented", url=url, target=handover,
                subject=f"{_who(event)} commented on {handover}", body=event.target.body[:2000])
+    if verb in WEBHOOK_EVENTS:
+        _publish(event, handover, name, absolute(url))
+
+
+def _slack(text):
+    # Slack reads &, < and > as markup: escape them in what people typed.
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _publish(event, handover, name, url):
+    """Send ``event`` to the project's webhooks that asked for it."""
+    project = handover.project
+    by = f" by {_slack(event.actor.display_name)}" if event.actor is not None else ""
+    failing = _slack(_failing(event)) if event.verb == "handover.validation_failed" else ""
+    text = f"{WEBHOOK_EVENTS[event.verb]}{by}: <{url}|{_slack(name)}> in {_slack(project.name)}.{failing}"
+    webhooks.publish(event, project, text=text, fields={
+        "project": {"slug": project.slug, "name": project.name},
+        "handover": {"id": handover.pk, "name": str(handover), "state": handover.state},
+        "url": url,
+    })

@@ -91,3 +91,64 @@ class Delivery(models.Model):
 
     def __str__(self):
         return f"Email of {self.notification}"
+
+
+class Webhook(models.Model):
+    """A chat channel or any HTTP endpoint that hears a project's events.
+
+    Its scope (a project) is generic so that notifications need not know the
+    teams app. The secret signs every body; a person sees it once, when the
+    webhook is created, and never again."""
+
+    scope_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    scope_id = models.PositiveBigIntegerField()
+    scope = GenericForeignKey("scope_type", "scope_id")
+    url = models.URLField(max_length=500)
+    events = models.JSONField(default=list)
+    secret = models.CharField(max_length=100)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["scope_type", "scope_id"])]
+
+    def __str__(self):
+        return self.url
+
+
+class WebhookDelivery(models.Model):
+    """One event (or a test) sent to one webhook: retried with backoff, then failed.
+
+    ``log`` keeps every attempt (time, status code, excerpt or error) for the
+    delivery log; the other fields tell the latest."""
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey("audit.AuditEvent", null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="webhook_deliveries")  # null for a test send
+    event_name = models.CharField(max_length=64)
+    payload = models.JSONField()
+    state = models.CharField(max_length=16, choices=DeliveryState.choices, default=DeliveryState.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_excerpt = models.TextField(blank=True)
+    last_error = models.TextField(blank=True)
+    log = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["state", "next_attempt_at"])]
+        constraints = [
+            # An event published twice (a task that runs again) is sent once.
+            models.UniqueConstraint(fields=["webhook", "event"], name="one_webhook_delivery_per_event"),
+            models.CheckConstraint(condition=~Q(state="sent") | Q(sent_at__isnull=False),
+                                   name="webhook_sent_has_time"),
+        ]
+
+    def __str__(self):
+        return f"{self.event_name} to {self.webhook}"

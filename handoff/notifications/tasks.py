@@ -1,8 +1,9 @@
 """Celery tasks of notifications: doorbells carrying a delivery's id."""
 
 from celery import shared_task
+from django.conf import settings
 
-from . import services
+from . import services, webhooks
 
 
 @shared_task
@@ -13,5 +14,13 @@ def send_email(delivery_id):
 
 @shared_task
 def sweep_deliveries():
-    """Periodic (Celery beat): send what no worker took."""
-    return services.sweep()
+    """Periodic (Celery beat): send the emails and webhook deliveries no worker took."""
+    return services.sweep() + webhooks.sweep()
+
+
+# A request is bounded by its timeouts; the time limit also ends one that a receiver
+# trickles byte by byte, well before the delivery's lease lets another worker take it.
+@shared_task(time_limit=settings.HANDOFF_WEBHOOK_TIMEOUT_SECONDS * 2 + 10)
+def deliver_webhook(delivery_id):
+    """Send webhook delivery ``delivery_id`` if it is still due (idempotent)."""
+    return webhooks.deliver(delivery_id)
