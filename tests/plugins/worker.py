@@ -143,6 +143,12 @@ def _celery_worker_session(django_db_setup, django_db_blocker, tmp_path_factory)
         "MEDIA_ROOT": str(media_root),
         "DJANGO_SETTINGS_MODULE": "handoff.settings",
         "CONN_MAX_AGE": "0",
+        # Webhook retries in seconds, not minutes, and a receiver on 127.0.0.1 allowed
+        # (tests/notifications/test_webhook_worker.py).
+        "HANDOFF_WEBHOOK_BACKOFF_SECONDS": "1",
+        "HANDOFF_WEBHOOK_TIMEOUT_SECONDS": "2",
+        "HANDOFF_WEBHOOK_MAX_ATTEMPTS": "3",
+        "HANDOFF_WEBHOOK_ALLOW_PRIVATE": "true",
     }
     command = [sys.executable, "-m", "celery", "-A", "handoff", "worker", "-Q", queue, "-n", nodename,
                "--pool", "prefork", "--concurrency", "1", "--loglevel", "INFO",
