@@ -198,13 +198,15 @@ def publish(event, scope, *, text, fields):
     if not hooks:
         return []
     payload = _payload(event.verb, text=text, actor=event.actor, at=event.created_at, fields=fields)
+    told = set(WebhookDelivery.objects.filter(event=event, webhook__in=hooks)
+               .values_list("webhook_id", flat=True))
     WebhookDelivery.objects.bulk_create(
         [WebhookDelivery(webhook=hook, event=event, event_name=event.verb, payload=payload)
-         for hook in hooks],
-        ignore_conflicts=True,
+         for hook in hooks if hook.pk not in told],
+        ignore_conflicts=True,  # published at the same moment elsewhere: that one stands
     )
     deliveries = list(WebhookDelivery.objects.filter(event=event, webhook__in=hooks))
-    fresh = [d.pk for d in deliveries if d.state == DeliveryState.PENDING and d.attempts == 0]
+    fresh = [d.pk for d in deliveries if d.webhook_id not in told]
     if fresh:
         transaction.on_commit(lambda: [enqueue(pk) for pk in fresh])
     return deliveries
