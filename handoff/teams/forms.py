@@ -22,3 +22,24 @@ class AddMemberForm(forms.Form):
 
 class ChangeRoleForm(forms.Form):
     role = forms.ChoiceField(label="Role", choices=Role.choices, error_messages=ROLE_ERRORS)
+
+
+class WebhookForm(forms.Form):
+    """A new webhook: where to send and which events (the service checks both again)."""
+
+    url = forms.CharField(
+        label="URL", max_length=500, error_messages={"required": "Enter the URL the events are sent to."},
+        widget=forms.URLInput(attrs={"autocomplete": "off", "spellcheck": "false",
+                                     "placeholder": "https://hooks.slack.com/services/…"}),
+    )
+    events = forms.MultipleChoiceField(
+        label="Events to send", widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one event to send.",
+                        "invalid_choice": "“%(value)s” is not an event a webhook can send."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        from handoff.notifications import webhooks
+
+        super().__init__(*args, **kwargs)
+        self.fields["events"].choices = list(webhooks.events().items())

@@ -15,6 +15,8 @@ from django.utils import timezone
 
 from handoff.handovers import notices
 from handoff.handovers.models import ArtifactKind, HandoverState, ReviewDecision
+from handoff.notifications import webhooks
+from handoff.notifications.models import Webhook, WebhookDelivery
 from handoff.teams.models import Role, RoleAssignment
 from tests.factories import (
     ArtifactFactory,
@@ -79,6 +81,8 @@ def world(db):
     # Dana is told that changes were requested, as the review service would tell her.
     notices.announce(AuditEventFactory(project=alpha, actor=people["ml_engineer"], target=handover,
                                        verb="handover.changes_requested", details={"revision": 1}), handover)
+    webhook = webhooks.create_webhook(alpha, url="https://93.184.215.14/secret-churn-model", created_by=None,
+                                      events=["handover.accepted"])
 
     gamma_model = ModelFactory(project=gamma, owner=people["member_of_other_team"], name="gamma-model")
     gamma_handover = HandoverFactory(model=gamma_model, version_label="1.0.0")
@@ -87,7 +91,7 @@ def world(db):
     return SimpleNamespace(
         team=retention, project=alpha, other_project=beta, people=people, model=model, handover=handover,
         draft=draft, artifact=artifacts[0], assignment=RoleAssignment.objects.get(user=bystander),
-        gamma_handover=gamma_handover, run=run,
+        gamma_handover=gamma_handover, run=run, webhook=webhook,
         notification=people["data_scientist"].notifications.get(),
     )
 
@@ -113,4 +117,6 @@ def snapshot(world):
         "comments": list(handover.comments.values_list("pk", "body")),
         "members": sorted(world.project.role_assignments.values_list("user__username", "role")),
         "models": sorted(world.project.models.values_list("pk", "name")),
+        "webhooks": sorted(Webhook.objects.values_list("pk", "url", "active")),
+        "webhook deliveries": WebhookDelivery.objects.count(),
     }

@@ -119,6 +119,7 @@ def _values(world, obj):
         "model": {"pk": world.model.pk},
         "run": {"pk": world.run.pk},
         "notification": {"pk": world.notification.pk},
+        "webhook": {"slug": world.project.slug, "pk": world.webhook.pk},
     }[obj]
 
 

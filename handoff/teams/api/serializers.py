@@ -67,3 +67,61 @@ class ProjectSerializer(serializers.ModelSerializer):
         # Read from the prefetched members: no query per project.
         user_id = self.context["request"].user.pk
         return next((m.role for m in project.role_assignments.all() if m.user_id == user_id), None)
+
+
+# --- webhooks -------------------------------------------------------------------------------------
+
+from handoff.core.api import InputSerializer  # noqa: E402
+from handoff.notifications.models import DeliveryState, Webhook, WebhookDelivery  # noqa: E402
+
+
+class WebhookSerializer(serializers.ModelSerializer):
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    events = serializers.ListField(child=serializers.CharField(), read_only=True,
+                                   help_text="The event names sent to this webhook.")
+
+    class Meta:
+        model = Webhook
+        fields = ["id", "url", "events", "active", "created_by", "created_at"]
+        read_only_fields = fields
+
+
+class WebhookCreatedSerializer(WebhookSerializer):
+    secret = serializers.CharField(read_only=True, help_text=(
+        "Keys the X-Handoff-Signature of every request. Shown in this answer only: keep it now."))
+
+    class Meta(WebhookSerializer.Meta):
+        fields = [*WebhookSerializer.Meta.fields, "secret"]
+        read_only_fields = fields
+
+
+class WebhookInputSerializer(InputSerializer):
+    url = serializers.CharField(allow_blank=True, trim_whitespace=True,
+                                help_text="Where events are sent: an http or https URL.")
+    events = serializers.ListField(child=serializers.CharField(), allow_empty=True, help_text=(
+        "Event names to send (audit verbs such as handover.validation_failed)."))
+
+
+class WebhookUpdateSerializer(InputSerializer):
+    active = serializers.BooleanField(required=False, help_text="false pauses the webhook; true resumes it.")
+
+
+class WebhookAttemptSerializer(serializers.Serializer):
+    attempt = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    status_code = serializers.IntegerField(allow_null=True)
+    excerpt = serializers.CharField(allow_blank=True, help_text="The start of the receiver's answer.")
+    error = serializers.CharField(allow_blank=True)
+
+
+class WebhookDeliverySerializer(serializers.ModelSerializer):
+    event = serializers.CharField(source="event_name", read_only=True,
+                                  help_text="The event sent, or webhook.test for a test.")
+    state = serializers.ChoiceField(choices=DeliveryState.choices, read_only=True)
+    log = WebhookAttemptSerializer(many=True, read_only=True, help_text="Every attempt, first first.")
+
+    class Meta:
+        model = WebhookDelivery
+        fields = ["id", "event", "state", "attempts", "status_code", "response_excerpt", "last_error",
+                  "next_attempt_at", "created_at", "sent_at", "log", "payload"]
+        read_only_fields = fields
