@@ -558,6 +558,71 @@ def test_api_notification_list_queries_do_not_grow_with_notifications(world):
 def test_api_notification_preferences_queries_do_not_grow_with_notifications(world):
     assert_queries_do_not_grow(logged_in(world.scientist), "/api/v1/notifications/preferences/",
                                lambda n: tell(world.scientist, n), ceiling=5, shown=False)
+# --- webhooks ---------------------------------------------------------------------------------------
+
+
+def _webhook(world):
+    from handoff.notifications import webhooks
+
+    return webhooks.create_webhook(world.project, url=f"https://93.184.215.14/{mark('hook')}",
+                                   events=["handover.accepted"],
+                                   created_by=person(world.project, Role.ML_ENGINEER))
+
+
+def _deliveries(webhook, n):
+    """n deliveries of ``webhook`` with two attempts each in the log; -> the error text of each."""
+    from handoff.notifications.models import DeliveryState, WebhookDelivery
+
+    shown = []
+    for _ in range(n):
+        error = mark("refused")
+        attempts = [{"attempt": i, "at": timezone.now().isoformat(), "status_code": 500, "excerpt": "",
+                     "error": error} for i in (1, 2)]
+        WebhookDelivery.objects.create(webhook=webhook, event_name="webhook.test", payload={"text": "t"},
+                                       state=DeliveryState.FAILED, attempts=2, status_code=500,
+                                       last_error=error, log=attempts)
+        shown.append(error)
+    return shown
+
+
+@covers("teams:webhooks")
+def test_webhooks_page_queries_do_not_grow_with_webhooks(world):
+    def grow(n):
+        return [_webhook(world).url for _ in range(n)]
+
+    url = reverse("teams:webhooks", args=[world.project.slug])
+    assert_queries_do_not_grow(logged_in(world.engineer), url, grow, ceiling=7)
+
+
+@covers("teams:webhook")
+def test_webhook_log_page_queries_do_not_grow_with_deliveries(world):
+    webhook = _webhook(world)
+    url = reverse("teams:webhook", args=[world.project.slug, webhook.pk])
+    assert_queries_do_not_grow(logged_in(world.leader), url, lambda n: _deliveries(webhook, n), ceiling=9)
+
+
+@covers("project-webhook-list")
+def test_api_webhook_list_queries_do_not_grow_with_webhooks(world):
+    def grow(n):
+        return [f'"url":"{_webhook(world).url}"' for _ in range(n)]
+
+    url = f"/api/v1/projects/{world.project.slug}/webhooks/"
+    assert_queries_do_not_grow(logged_in(world.engineer), url, grow, ceiling=8)
+
+
+@covers("project-webhook-detail")
+def test_api_webhook_detail_queries_do_not_grow_with_its_deliveries(world):
+    webhook = _webhook(world)
+    url = f"/api/v1/projects/{world.project.slug}/webhooks/{webhook.pk}/"
+    assert_queries_do_not_grow(logged_in(world.engineer), url, lambda n: _deliveries(webhook, n),
+                               ceiling=7, shown=False)
+
+
+@covers("project-webhook-deliveries")
+def test_api_webhook_deliveries_queries_do_not_grow_with_deliveries(world):
+    webhook = _webhook(world)
+    url = f"/api/v1/projects/{world.project.slug}/webhooks/{webhook.pk}/deliveries/"
+    assert_queries_do_not_grow(logged_in(world.engineer), url, lambda n: _deliveries(webhook, n), ceiling=9)
 
 
 # --- every route is measured ---------------------------------------------------------------------------
