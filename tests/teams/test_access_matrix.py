@@ -62,15 +62,16 @@ VISIBILITY = {
 
 # --- access.can(user, action, project) ---------------------------------------
 A = Action
-LEADS = {A.VIEW, A.MANAGE_MEMBERS, A.COMMENT, A.VIEW_DASHBOARD}
+LEADS = {A.VIEW, A.MANAGE_MEMBERS, A.COMMENT, A.VIEW_DASHBOARD, A.MANAGE_WEBHOOKS}
 CAN_ON_PROJECT = {
     "data_scientist": {A.VIEW, A.CREATE_HANDOVER, A.EDIT_REVISION, A.SUBMIT_REVISION, A.REVISE_HANDOVER,
                        A.COMMENT},
-    "ml_engineer": {A.VIEW, A.REVIEW_REVISION, A.REVALIDATE, A.COMMENT, A.DEPLOY, A.TRIAGE_INCIDENT},
+    "ml_engineer": {A.VIEW, A.REVIEW_REVISION, A.REVALIDATE, A.COMMENT, A.DEPLOY, A.TRIAGE_INCIDENT,
+                    A.MANAGE_WEBHOOKS},
     "data_engineer": {A.VIEW, A.COMMENT},
     "product_manager": {A.VIEW, A.COMMENT},
     "manager": {A.VIEW, A.COMMENT, A.VIEW_DASHBOARD},
-    # A leader or superuser runs membership but signs nothing without a role.
+    # A leader or superuser runs membership and webhooks but signs nothing without a role.
     "team_leader": LEADS,
     "superuser": LEADS,
     "member_of_other_project_in_team": set(),
