@@ -2,6 +2,7 @@ import pytest
 
 pytest_plugins = [
     "tests.plugins.services",
+    "tests.plugins.smtp",
     "tests.plugins.worker",
     "tests.plugins.browser",
 ]

@@ -121,7 +121,7 @@ def _start_worker(command, env, cwd, queue, nodename, log_path):
 
 
 @pytest.fixture(scope="session")
-def _celery_worker_session(django_db_setup, django_db_blocker, tmp_path_factory):
+def _celery_worker_session(django_db_setup, django_db_blocker, tmp_path_factory, smtp_server_session):
     with django_db_blocker.unblock():
         from django.db import connection
 
@@ -149,6 +149,9 @@ def _celery_worker_session(django_db_setup, django_db_blocker, tmp_path_factory)
         "HANDOFF_WEBHOOK_TIMEOUT_SECONDS": "2",
         "HANDOFF_WEBHOOK_MAX_ATTEMPTS": "3",
         "HANDOFF_WEBHOOK_ALLOW_PRIVATE": "true",
+        # The worker's emails go to the session's SMTP server (tests/plugins/smtp.py).
+        "EMAIL_HOST": smtp_server_session.host,
+        "EMAIL_PORT": str(smtp_server_session.port),
     }
     command = [sys.executable, "-m", "celery", "-A", "handoff", "worker", "-Q", queue, "-n", nodename,
                "--pool", "prefork", "--concurrency", "1", "--loglevel", "INFO",
