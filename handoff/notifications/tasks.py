@@ -1,6 +1,7 @@
 """Celery tasks of notifications: doorbells carrying a delivery's id."""
 
 from celery import shared_task
+from celery.signals import worker_ready
 from django.conf import settings
 
 from . import services, webhooks
@@ -24,3 +25,10 @@ def sweep_deliveries():
 def deliver_webhook(delivery_id):
     """Send webhook delivery ``delivery_id`` if it is still due (idempotent)."""
     return webhooks.deliver(delivery_id)
+
+
+@worker_ready.connect
+def _sweep_when_a_worker_starts(sender=None, **kwargs):
+    # A worker that starts after the broker was down (or after the last
+    # worker died) sends what was left waiting at once, without waiting for beat.
+    sweep_deliveries.delay()
