@@ -1,8 +1,9 @@
 import pytest
+from django.utils import timezone
 
 from handoff.handovers import notices
 from handoff.handovers import services as handover_services
-from handoff.handovers.models import ClaimedMetric
+from handoff.handovers.models import ClaimedMetric, Handover, HandoverState, Revision
 from handoff.teams.models import Role
 from tests.factories import AuditEventFactory, ProjectFactory, member, ready_draft
 
@@ -14,12 +15,12 @@ def project(db):
 
 @pytest.fixture
 def scientist(project):
-    return member(project, Role.DATA_SCIENTIST, username="dana", email="dana@example.com")
+    return member(project, Role.DATA_SCIENTIST, username="dana", email="dana@example.org")
 
 
 @pytest.fixture
 def engineer(project):
-    return member(project, Role.ML_ENGINEER, username="eli")
+    return member(project, Role.ML_ENGINEER, username="eli", email="eli@example.org")
 
 
 @pytest.fixture
@@ -44,3 +45,18 @@ def tell(project, engineer):
         return handover.owner.notifications.get(event=event)
 
     return tell_
+
+
+def awaiting_review(project, owner):
+    """(handover, revision 1), submitted and passed: awaiting an engineer's decision."""
+    handover, revision = ready_draft(project=project, owner=owner)
+    now = timezone.now()
+    Revision.objects.filter(pk=revision.pk).update(submitted_at=now, submitted_by=owner)
+    Handover.objects.filter(pk=handover.pk).update(state=HandoverState.AWAITING_REVIEW,
+                                                   awaiting_review_since=now)
+    return Handover.objects.get(pk=handover.pk), Revision.objects.get(pk=revision.pk)
+
+
+@pytest.fixture
+def awaiting(project, scientist):
+    return awaiting_review(project, scientist)
