@@ -173,3 +173,36 @@ def test_telling_of_one_event_twice_tells_once(smtp, awaiting, scientist, engine
     # A doorbell rung twice for one delivery sends once.
     assert tasks.send_email.delay(_delivery(scientist).pk).get() == "skipped"
     assert len(smtp.to(scientist.email)) == 1
+
+
+def test_an_email_whose_doorbell_was_lost_is_sent_by_the_sweep_after_the_grace(
+        smtp, settings, awaiting, scientist, engineer, django_capture_on_commit_callbacks):
+    handover, revision = awaiting
+    with django_capture_on_commit_callbacks(execute=False):  # the broker never heard of it
+        handovers.accept_revision(engineer, revision)
+    delivery = _delivery(scientist)
+    assert delivery.state == DeliveryState.PENDING and delivery.attempts == 0
+    assert services.sweep() == 0  # its doorbell may still be on the way
+
+    Delivery.objects.filter(pk=delivery.pk).update(
+        created_at=timezone.now() - timedelta(seconds=settings.HANDOFF_NOTIFY_GRACE_SECONDS + 1))
+    assert services.sweep() == 1
+    assert _delivery(scientist).state == DeliveryState.SENT
+    assert len(smtp.to(scientist.email)) == 1
+
+
+def test_an_email_held_by_a_worker_that_died_is_sent_once_its_lease_ends(
+        smtp, awaiting, scientist, engineer, django_capture_on_commit_callbacks):
+    handover, revision = awaiting
+    with django_capture_on_commit_callbacks(execute=False):
+        handovers.accept_revision(engineer, revision)
+    delivery = _delivery(scientist)
+    assert services._claim(delivery.pk) is not None  # a worker took it, then died before sending
+
+    assert services.sweep() == 0
+    assert tasks.send_email.delay(delivery.pk).get() == "skipped"
+    _due_now(delivery)  # the lease has ended
+    assert services.sweep() == 1
+    delivery = _delivery(scientist)
+    assert delivery.state == DeliveryState.SENT and delivery.attempts == 2
+    assert len(smtp.to(scientist.email)) == 1
