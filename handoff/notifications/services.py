@@ -145,7 +145,7 @@ def email_message(notification):
     from django.urls import reverse
 
     context = {"notification": notification, "recipient": notification.recipient,
-               "url": absolute(notification.url),
+               "kind": kinds.get(notification.kind), "url": absolute(notification.url),
                "preferences_url": absolute(reverse("notifications:preferences"))}
     message = EmailMultiAlternatives(
         subject=f"[Handoff] {notification.subject}",

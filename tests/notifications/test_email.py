@@ -60,6 +60,7 @@ def test_the_owner_gets_an_email_in_text_and_html_linking_to_the_handover_and_pr
     assert handover_url in text and preferences_url in text
     assert f'href="{handover_url}"' in html and f'href="{preferences_url}"' in html
     assert engineer.display_name in text
+    assert "My handover was accepted" in text and "My handover was accepted" in html  # why this email
     delivery = _delivery(scientist)
     assert delivery.state == DeliveryState.SENT and delivery.attempts == 1 and delivery.sent_at
     assert delivery.last_error == ""
