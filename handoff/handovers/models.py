@@ -275,3 +275,22 @@ class Comment(models.Model):
 
     def __str__(self):
         return f"Comment by {self.author} on {self.handover}"
+
+
+class Follow(models.Model):
+    """Whether a person hears of a handover's comments and decisions.
+
+    The owner, the reviewer and commenters get a row (``following``) when they
+    become so; an explicit unfollow keeps the row with ``following=False``, so
+    commenting again does not follow them back against their choice."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follows")
+    handover = models.ForeignKey(Handover, on_delete=models.CASCADE, related_name="follows")
+    following = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "handover"], name="one_follow_per_handover")]
+
+    def __str__(self):
+        return f"{self.user} {'follows' if self.following else 'does not follow'} {self.handover}"
