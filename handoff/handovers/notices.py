@@ -8,7 +8,7 @@ person who acted is not told of their own act.
 
 from django.urls import reverse
 
-from handoff.access import Action, people_allowing
+from handoff.access import Action, can, people_allowing
 from handoff.notifications import kinds, webhooks
 from handoff.notifications.services import absolute, notify
 
@@ -19,6 +19,7 @@ KINDS = {
     "accepted": "My handover was accepted",
     "changes_requested": "Changes were requested on my handover",
     "commented": "A comment on a handover I follow",
+    "mentioned": "Someone mentioned me",
 }
 
 # What a project's webhooks may ask to be sent: the audit verbs of a handover's life.
@@ -47,13 +48,41 @@ def _who(event):
 
 
 def _followers(handover):
-    """The owner, the reviewer, and whoever commented."""
+    """Who follows the handover (by default its owner, reviewer and commenters;
+    see ``services.follow``) and may still see it."""
     from django.contrib.auth import get_user_model
 
-    from .models import Comment
+    from .models import Follow
 
-    authors = Comment.objects.filter(handover=handover).values("author")
-    return [handover.owner, handover.reviewer, *get_user_model().objects.filter(pk__in=authors)]
+    following = Follow.objects.filter(handover=handover, following=True).values("user")
+    return [person for person in get_user_model().objects.filter(pk__in=following)
+            if can(person, Action.VIEW, handover)]
+
+
+def is_following(user, handover):
+    from .models import Follow
+
+    return Follow.objects.filter(user=user, handover=handover, following=True).exists()
+
+
+def _mentioned(event):
+    """The members of the project ``@mentioned`` in the event's comment (the
+    service kept only those who may see the handover)."""
+    from django.contrib.auth import get_user_model
+
+    ids = event.details.get("mentioned") or []
+    return list(get_user_model().objects.filter(pk__in=ids)) if ids else []
+
+
+def _tell_followers(event, handover, *, mentioned_subject, excerpt="", **told):
+    """A mention is the more specific news: whoever is mentioned gets that one,
+    and each other follower the event's own kind (one notification each)."""
+    mentioned = _mentioned(event)
+    notify(event, mentioned, kind="mentioned", subject=mentioned_subject, body=excerpt, url=told["url"],
+           target=handover)
+    seen = {person.pk for person in mentioned}
+    notify(event, [person for person in _followers(handover) if person.pk not in seen], target=handover,
+           **told)
 
 
 def _failing(event):
@@ -80,14 +109,18 @@ def announce(event, handover):
                subject=f"{name}: validation failed",
                body=f"Some claims do not hold.{_failing(event)} Open the report to see why.")
     elif verb == "handover.accepted":
-        notify(event, _followers(handover), kind="accepted", url=url, target=handover,
-               subject=f"{name} was accepted by {_who(event)}")
+        _tell_followers(event, handover, kind="accepted", url=url,
+                        subject=f"{name} was accepted by {_who(event)}",
+                        mentioned_subject=f"{_who(event)} mentioned you accepting {name}")
     elif verb == "handover.changes_requested":
-        notify(event, _followers(handover), kind="changes_requested", url=url, target=handover,
-               subject=f"{_who(event)} requested changes on {name}")
+        _tell_followers(event, handover, kind="changes_requested", url=url,
+                        subject=f"{_who(event)} requested changes on {name}",
+                        mentioned_subject=f"{_who(event)} mentioned you requesting changes on {name}")
     elif verb == "handover.commented":
-        notify(event, _followers(handover), kind="commented", url=url, target=handover,
-               subject=f"{_who(event)} commented on {handover}", body=event.target.body[:2000])
+        body = event.target.body[:2000]
+        _tell_followers(event, handover, kind="commented", url=url, body=body, excerpt=body,
+                        subject=f"{_who(event)} commented on {handover}",
+                        mentioned_subject=f"{_who(event)} mentioned you on {handover}")
     if verb in WEBHOOK_EVENTS:
         _publish(event, handover, name, absolute(url))
 

@@ -12,24 +12,28 @@ Errors a person can act on are raised as ``handoff.core.errors.DomainError``
 
 import hashlib
 import logging
+from typing import NamedTuple
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from handoff.access import Action, require
+from handoff.access import Action, can, require
 from handoff.audit.services import record
 from handoff.core.errors import Conflict, DomainError, NotFound
 from handoff.core.locking import lock_row
 
 from . import contract, notices
+from .markdown import mentioned_usernames
 from .models import (
     REQUIRED_ARTIFACTS,
     Artifact,
     ArtifactKind,
     ClaimedMetric,
     Comment,
+    Follow,
     Handover,
     HandoverState,
     Model,
@@ -144,6 +148,44 @@ def _required_text(value, *, field, empty, limit, what):
     return value
 
 
+class Mentions(NamedTuple):
+    """Who an ``@mention`` reached: members of the project are told, others are not."""
+
+    members: list
+    outsiders: list
+
+
+def _mentions(handover, text, *, field):
+    """The people ``@mentioned`` in ``text``, split by whether they may see the
+    handover (``access`` decides). A username that is no one's is refused:
+    DomainError on ``field``, so nothing is stored. -> Mentions"""
+    names = mentioned_usernames(text)
+    if not names:
+        return Mentions([], [])
+    found = {user.username: user for user in get_user_model().objects.filter(username__in=names)}
+    unknown = [f"@{name}" for name in names if name not in found]
+    if unknown:
+        raise DomainError(
+            f"No one here is called {_join(unknown)}; check the spelling. Nothing was posted.", field=field)
+    people = [found[name] for name in names]
+    members = [person for person in people if can(person, Action.VIEW, handover)]
+    return Mentions(members, [person for person in people if person not in members])
+
+
+def _mention_details(mentions):
+    """What the audit event keeps of the mentions: whom ``notices`` tells, and who was not told."""
+    if not (mentions.members or mentions.outsiders):
+        return {}
+    return {"mentioned": [person.pk for person in mentions.members],
+            "not_told": [person.username for person in mentions.outsiders]}
+
+
+def _follow_by_default(user, handover):
+    """The owner, the reviewer and commenters follow a handover, unless they
+    chose to unfollow it (their row says ``following=False`` and stays)."""
+    Follow.objects.get_or_create(user=user, handover=handover)
+
+
 def _audit(actor, verb, target, handover, **details):
     event = record(actor, verb, target, project=handover.project, handover=handover.pk, **details)
     notices.announce(event, handover)  # in the same transaction: told if and only if it happened
@@ -197,6 +239,7 @@ def create_handover(actor, model, *, version_label, terms=None, metrics=None):
             raise taken from None
         revision = Revision.objects.create(handover=handover, number=1, created_by=actor, **cleaned)
         ClaimedMetric.objects.bulk_create(ClaimedMetric(revision=revision, **claim) for claim in claims)
+        _follow_by_default(actor, handover)
         _audit(actor, "handover.created", handover, handover, revision=1)
     return handover
 
@@ -458,6 +501,7 @@ def record_validation_outcome(revision, *, passed, worker=None, decides=None, **
 def _decide(actor, revision, transition, decision, comment):
     handover = revision.handover
     require(actor, Action.REVIEW_REVISION, handover)
+    mentions = _mentions(handover, comment, field="comment")
     with transaction.atomic():
         handover = _lock(handover)
         revision = Revision.objects.get(pk=revision.pk)
@@ -478,16 +522,20 @@ def _decide(actor, revision, transition, decision, comment):
         handover.state = target
         handover.reviewer = actor
         handover.save(update_fields=["state", "reviewer", "updated_at"])
+        _follow_by_default(actor, handover)
         verb = "handover.accepted" if decision == ReviewDecision.ACCEPT else "handover.changes_requested"
         _audit(actor, verb, handover, handover, revision=revision.number, review=review.pk,
-               artifact_hashes=hashes)
+               artifact_hashes=hashes, **_mention_details(mentions))
+    review.mentions = mentions
     return review
 
 
 def accept_revision(actor, revision, *, comment=""):
     """awaiting_review -> accepted; stores the signed record. -> Review
 
-    An ML engineer of the project may call it. The Review holds the reviewer,
+    An ML engineer of the project may call it; they follow the handover from
+    then on. ``@mentions`` in the comment are told as in ``add_comment`` (and
+    ``review.mentions`` says who was not). The Review holds the reviewer,
     the time and every artifact's sha256 (``artifact_hashes``). Of two
     engineers deciding at once, one wins and the other gets ``Conflict``."""
     return _decide(actor, revision, "accept", ReviewDecision.ACCEPT, (comment or "").strip())
@@ -496,7 +544,8 @@ def accept_revision(actor, revision, *, comment=""):
 def request_changes(actor, revision, *, comment):
     """awaiting_review -> changes_requested; comment required. -> Review
 
-    An ML engineer of the project may call it."""
+    An ML engineer of the project may call it; mentions and following as in
+    ``accept_revision``."""
     comment = (comment or "").strip()
     if not comment:
         raise DomainError("Say what should change: a comment is required.", field="comment")
@@ -536,16 +585,61 @@ def revise_handover(actor, handover):
 def add_comment(actor, handover, *, body):
     """Anyone who may comment on the project adds a comment. -> Comment
 
-    The comment is attached to the handover's current revision."""
+    The comment is attached to the handover's current revision, and its author
+    follows the handover (unless they unfollowed it). Each ``@username`` who
+    may see the handover is told once (``notices``); one who may not is not
+    told, and ``comment.mentions.outsiders`` names them for the page to say
+    so. A username that is no one's refuses the comment (DomainError on
+    ``body``)."""
     require(actor, Action.COMMENT, handover)
     body = _required_text(body, field="body", empty="Write something to comment.", what="comment",
                           limit=20000)
+    mentions = _mentions(handover, body, field="body")
     with transaction.atomic():
         comment = Comment.objects.create(
             handover=handover, revision=current_revision(handover), author=actor, body=body
         )
-        _audit(actor, "handover.commented", comment, handover, comment=comment.pk)
+        _follow_by_default(actor, handover)
+        _audit(actor, "handover.commented", comment, handover, comment=comment.pk,
+               **_mention_details(mentions))
+    comment.mentions = mentions
     return comment
+
+
+# --- following -----------------------------------------------------------------------------------
+
+
+def follow(actor, handover):
+    """Hear of the handover's comments and decisions from now on. -> Follow
+
+    Anyone who may see the handover may call it; calling it again changes
+    nothing (and records nothing)."""
+    return _set_following(actor, handover, True)
+
+
+def unfollow(actor, handover):
+    """Stop hearing of the handover's comments and decisions. -> Follow
+
+    Anyone who may see the handover may call it; idempotent. The choice
+    sticks: commenting or reviewing later does not follow them again
+    (an ``@mention`` still reaches them)."""
+    return _set_following(actor, handover, False)
+
+
+def _set_following(actor, handover, following):
+    require(actor, Action.VIEW, handover)
+    with transaction.atomic():
+        row, created = Follow.objects.select_for_update().get_or_create(
+            user=actor, handover=handover, defaults={"following": following})
+        if not created and row.following == following:
+            return row
+        if not created:
+            row.following = following
+            row.save(update_fields=["following"])
+        # A person's own choice, not a change to the handover: kept out of its activity list.
+        record(actor, "handover.followed" if following else "handover.unfollowed", handover,
+               project=handover.project)
+    return row
 
 
 def _join(items):
