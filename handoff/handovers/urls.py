@@ -27,4 +27,6 @@ urlpatterns = [
     path("handovers/<int:pk>/revalidate/", views.revalidate, name="revalidate"),
     path("handovers/<int:pk>/comments/", views.add_comment, name="comment"),
     path("handovers/<int:pk>/diff/", views.revision_diff, name="diff"),
+    path("handovers/<int:pk>/follow/", views.follow, name="follow"),
+    path("handovers/<int:pk>/unfollow/", views.unfollow, name="unfollow"),
 ]

@@ -8,6 +8,7 @@ message on the page the user came from (``handoff.core.middleware``).
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -16,13 +17,14 @@ from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from handoff import access
 from handoff.access import Action
 from handoff.core.errors import DomainError, Forbidden, NotFound
 
-from . import selectors, services
+from . import notices, selectors, services
 from .contract import TERM_FIELDS, TERM_LABELS
 from .filters import HandoverFilter
 from .forms import (
@@ -35,6 +37,7 @@ from .forms import (
     check_contract,
     metric_formset,
 )
+from .markdown import mentioned_usernames, render_markdown
 from .models import ArtifactKind, HandoverState
 from .uploads import upload_error
 
@@ -94,6 +97,41 @@ def _term_rows(revision):
         value = display() if display and getattr(revision, name) else getattr(revision, name)
         rows.append((TERM_LABELS[name], value))
     return rows
+
+
+def _discussion(handover, revisions):
+    """Reviews and comments as one conversation, oldest first, each with its
+    Markdown rendered (``entry.html``): a mention of a member of the project
+    links to their handovers there; any other mention stays text."""
+    entries = sorted(
+        [("review", review) for r in revisions for review in r.reviews.all()]
+        + [("comment", comment) for comment in handover.comments.all()],
+        key=lambda entry: entry[1].created_at,
+    )
+    texts = [entry.comment if kind == "review" else entry.body for kind, entry in entries]
+    names = {name for text in texts for name in mentioned_usernames(text)}
+    members = {person.username for person in get_user_model().objects.filter(username__in=names)
+               if access.can(person, Action.VIEW, handover)} if names else set()
+
+    def mention_link(username):
+        if username not in members:
+            return None
+        query = urlencode({"project": handover.project.slug, "owner": username})
+        return f"{reverse('handovers:list')}?{query}"
+
+    for (_, entry), text in zip(entries, texts, strict=True):
+        entry.html = render_markdown(text, mention_link=mention_link)
+    return entries
+
+
+def _say_who_was_not_told(request, mentions):
+    """After a comment or review: name those mentioned who are not on the project."""
+    outsiders = [f"@{person.username}" for person in mentions.outsiders]
+    if len(outsiders) == 1:
+        messages.warning(request, f"{outsiders[0]} is not on this project and was not notified.")
+    elif outsiders:
+        names = ", ".join(outsiders[:-1]) + " and " + outsiders[-1]
+        messages.warning(request, f"{names} are not on this project and were not notified.")
 
 
 def _is_async(request):
@@ -317,12 +355,8 @@ def _detail_page(request, handover, *, review_form=None, comment_form=None, stat
         "artifacts": artifacts,
         "upload_kinds": upload_kinds,
         "max_upload": settings.HANDOFF_MAX_UPLOAD_BYTES,
-        # Reviews and comments as one conversation, oldest first.
-        "discussion": sorted(
-            [("review", review) for r in revisions for review in r.reviews.all()]
-            + [("comment", comment) for comment in handover.comments.all()],
-            key=lambda entry: entry[1].created_at,
-        ),
+        "discussion": _discussion(handover, revisions),
+        "following": notices.is_following(request.user, handover),
         "activity": selectors.handover_activity(handover),
         "change_request": change_request,
         "may": may,
@@ -366,11 +400,25 @@ def accept(request, pk):
     handover = _handover(request.user, pk)
     form = ReviewForm(request.POST)
     form.is_valid()
-    services.accept_revision(
-        request.user, _current_revision(handover), comment=form.cleaned_data.get("comment", "")
-    )
+    try:
+        review = services.accept_revision(
+            request.user, _current_revision(handover), comment=form.cleaned_data.get("comment", "")
+        )
+    except DomainError as error:
+        return _refused_review(request, handover, error)
     messages.success(request, f"Accepted {handover}. The signed contract is recorded below.")
+    _say_who_was_not_told(request, review.mentions)
     return redirect(handover)
+
+
+def _refused_review(request, handover, error):
+    """A review comment the service refused (a mention of no one) is shown on
+    its field with what was typed kept; any other refusal goes on as before."""
+    if error.field != "comment":
+        raise error
+    form = ReviewForm(request.POST)
+    form.add_error("comment", error.message)
+    return _detail_page(request, handover, review_form=form, status=400)
 
 
 @login_required
@@ -385,8 +433,12 @@ def request_changes(request, pk):
         form = ReviewForm(request.POST)
         form.add_error("comment", "Say what needs to change: a comment is required to request changes.")
         return _detail_page(request, handover, review_form=form, status=400)
-    services.request_changes(request.user, _current_revision(handover), comment=comment)
+    try:
+        review = services.request_changes(request.user, _current_revision(handover), comment=comment)
+    except DomainError as error:
+        return _refused_review(request, handover, error)
     messages.success(request, "Changes requested. The owner sees your comment on this page.")
+    _say_who_was_not_told(request, review.mentions)
     return redirect(handover)
 
 
@@ -417,8 +469,34 @@ def add_comment(request, pk):
     if not form.is_valid():
         access.require(request.user, Action.COMMENT, handover)
         return _detail_page(request, handover, comment_form=form, status=400)
-    services.add_comment(request.user, handover, body=form.cleaned_data["body"])
+    try:
+        comment = services.add_comment(request.user, handover, body=form.cleaned_data["body"])
+    except DomainError as error:
+        if error.field != "body":
+            raise
+        # A mention of no one: said on the field, with what was typed kept.
+        form.add_error("body", error.message)
+        return _detail_page(request, handover, comment_form=form, status=400)
     messages.success(request, "Comment added.")
+    _say_who_was_not_told(request, comment.mentions)
+    return redirect(f"{reverse('handovers:detail', args=[handover.pk])}#comments")
+
+
+@login_required
+@require_POST
+def follow(request, pk):
+    handover = _handover(request.user, pk)
+    services.follow(request.user, handover)
+    messages.success(request, "You follow this handover: you hear of its comments and decisions.")
+    return redirect(f"{reverse('handovers:detail', args=[handover.pk])}#comments")
+
+
+@login_required
+@require_POST
+def unfollow(request, pk):
+    handover = _handover(request.user, pk)
+    services.unfollow(request.user, handover)
+    messages.success(request, "You no longer follow this handover; a mention of you still reaches you.")
     return redirect(f"{reverse('handovers:detail', args=[handover.pk])}#comments")
 
 

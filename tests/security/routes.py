@@ -53,6 +53,8 @@ SPECS = {
     # a draft is not validated: the owner is told so on the page, the API says 409
     "handovers:revalidate": Spec(obj="handover", expect={"GET": 405, "POST": 302}),
     "handovers:diff": Spec(obj="handover"),
+    "handovers:follow": Spec(obj="handover", expect={"GET": 405, "POST": 302}),
+    "handovers:unfollow": Spec(obj="handover", expect={"GET": 405, "POST": 302}),
     # --- the API
     "api-token": Spec(public=True, expect={"GET": 405}),
     "api-root": Spec(),
@@ -82,6 +84,8 @@ SPECS = {
     "api-artifact-detail": Spec(obj="artifact", expect={"GET": 200, "DELETE": 204}),
     "api-artifact-download": Spec(obj="artifact"),
     "api-handover-revalidate": Spec(obj="handover", insider=MLE, expect={"POST": 409}),
+    "api-handover-follow": Spec(obj="handover", expect={"POST": 200}),
+    "api-handover-unfollow": Spec(obj="handover", expect={"POST": 200}),
     "api-validation-run-list": Spec(),
     "api-validation-run-detail": Spec(obj="run"),
     # --- notifications: the data scientist's own, told of the changes requested on revision 1

@@ -13,7 +13,7 @@ from handoff.core.api import InputSerializer
 from handoff.core.schema import document
 from handoff.teams.models import Project
 
-from .. import contract, extensions
+from .. import contract, extensions, notices
 from ..models import (
     UNIT_INTERVAL_METRICS,
     Artifact,
@@ -212,9 +212,36 @@ class HandoverListSerializer(serializers.ModelSerializer):
 class HandoverSerializer(HandoverListSerializer):
     revisions = RevisionSerializer(many=True, read_only=True)
     comments = CommentSerializer(many=True, read_only=True)
+    following = serializers.SerializerMethodField(
+        help_text="Whether you hear of its comments and decisions (POST follow/ or unfollow/ to change it)")
 
     class Meta(HandoverListSerializer.Meta):
-        fields = [*HandoverListSerializer.Meta.fields, "revisions", "comments"]
+        fields = [*HandoverListSerializer.Meta.fields, "revisions", "comments", "following"]
+
+    def get_following(self, handover) -> bool:
+        request = self.context.get("request")
+        return request is not None and notices.is_following(request.user, handover)
+
+
+class CommentCreatedSerializer(CommentSerializer):
+    """A new comment, and whom its ``@mentions`` reached."""
+
+    mentioned = serializers.SerializerMethodField(help_text="Members of the project told of the mention")
+    not_notified = serializers.SerializerMethodField(
+        help_text="People mentioned who are not on the project: not told")
+
+    class Meta(CommentSerializer.Meta):
+        fields = [*CommentSerializer.Meta.fields, "mentioned", "not_notified"]
+
+    def get_mentioned(self, comment) -> list[str]:
+        return [person.username for person in comment.mentions.members]
+
+    def get_not_notified(self, comment) -> list[str]:
+        return [person.username for person in comment.mentions.outsiders]
+
+
+class FollowSerializer(serializers.Serializer):
+    following = serializers.BooleanField(help_text="Whether you now hear of its comments and decisions")
 
 
 # --- write ---------------------------------------------------------------------------------------------
@@ -351,7 +378,11 @@ COMMENT_LIMIT = 20000  # what services.add_comment keeps
 
 
 class CommentInputSerializer(InputSerializer):
-    body = serializers.CharField(help_text="Markdown", trim_whitespace=False, max_length=COMMENT_LIMIT)
+    body = serializers.CharField(
+        help_text="Markdown. `@username` tells that member of the project (once); a name that is no one's "
+                  "refuses the comment (400 on `body`); someone off the project is not told "
+                  "(`not_notified` in the answer).",
+        trim_whitespace=False, max_length=COMMENT_LIMIT)
 
 
 class DecisionInputSerializer(InputSerializer):

@@ -246,15 +246,32 @@ class HandoverViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return self._detail(handover)
 
     @extend_schema(summary="Comment on a handover", tags=["handovers"], request=s.CommentInputSerializer,
-                   responses={201: s.CommentSerializer, **ERRORS})
+                   responses={201: s.CommentCreatedSerializer, **ERRORS})
     @action(detail=True, methods=["post"])
     def comments(self, request, pk=None):
         handover = self.get_object()
         serializer = s.CommentInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         comment = services.add_comment(request.user, handover, body=serializer.validated_data["body"])
-        return Response(s.CommentSerializer(comment, context={"request": request}).data,
+        return Response(s.CommentCreatedSerializer(comment, context={"request": request}).data,
                         status=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="Follow a handover: hear of its comments and decisions (anyone on the project)",
+                   description="Idempotent. Its owner, reviewer and commenters follow it by default.",
+                   tags=["handovers"], request=None, responses={200: s.FollowSerializer, 404: ERRORS[404]})
+    @action(detail=True, methods=["post"])
+    def follow(self, request, pk=None):
+        row = services.follow(request.user, self.get_object())
+        return Response(s.FollowSerializer({"following": row.following}).data)
+
+    @extend_schema(summary="Unfollow a handover (anyone on the project)",
+                   description="Idempotent, and it sticks: commenting or reviewing later does not follow "
+                               "it again. A mention of you still reaches you.",
+                   tags=["handovers"], request=None, responses={200: s.FollowSerializer, 404: ERRORS[404]})
+    @action(detail=True, methods=["post"])
+    def unfollow(self, request, pk=None):
+        row = services.unfollow(request.user, self.get_object())
+        return Response(s.FollowSerializer({"following": row.following}).data)
 
 
 @extend_schema_view(
