@@ -73,6 +73,7 @@ from handoff.handovers.models import (  # noqa: E402
     ArtifactKind,
     ClaimedMetric,
     Comment,
+    Follow,
     Framework,
     Handover,
     Metric,
@@ -97,11 +98,18 @@ class ModelFactory(factory.django.DjangoModelFactory):
 class HandoverFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Handover
+        skip_postgeneration_save = True
 
     model = factory.SubFactory(ModelFactory)
     project = factory.LazyAttribute(lambda h: h.model.project)
     version_label = factory.Sequence(lambda n: f"1.{n}.0")
     owner = factory.LazyAttribute(lambda h: h.model.owner)
+
+    @factory.post_generation
+    def owner_follows(handover, create, extracted, **kwargs):
+        # As services.create_handover does: the owner hears of comments and decisions.
+        if create and extracted is not False:
+            Follow.objects.get_or_create(user=handover.owner, handover=handover)
 
 
 class RevisionFactory(factory.django.DjangoModelFactory):

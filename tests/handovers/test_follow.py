@@ -69,7 +69,7 @@ def test_follow_and_unfollow_are_idempotent_and_audited_once(handover, manager):
 def test_outsider_cannot_follow(handover, outsider):
     with pytest.raises(NotFound):
         services.follow(outsider, handover)
-    assert not Follow.objects.exists()
+    assert not Follow.objects.filter(user=outsider).exists()
 
 
 def test_followers_hear_of_comments_and_decisions(draft, scientist, engineer, manager):
@@ -134,7 +134,7 @@ def test_outsider_gets_404_for_follow(client, handover, outsider):
     client.force_login(outsider)
     for name in ("follow", "unfollow"):
         assert client.post(reverse(f"handovers:{name}", args=[handover.pk])).status_code == 404
-    assert not Follow.objects.exists()
+    assert not Follow.objects.filter(user=outsider).exists()
 
 
 # --- API -----------------------------------------------------------------------------------------
@@ -161,7 +161,7 @@ def test_api_follow_and_unfollow(handover, manager):
 def test_api_outsider_gets_404_for_follow(handover, outsider):
     response = api(outsider).post(f"{API}/handovers/{handover.pk}/follow/")
     assert response.status_code == 404
-    assert not Follow.objects.exists()
+    assert not Follow.objects.filter(user=outsider).exists()
 
 
 def test_follow_is_in_the_schema(client):
