@@ -90,7 +90,10 @@ class AutoSchema(SpectacularAutoSchema):
         codes = []
         if any(not isinstance(p, permissions.AllowAny) for p in self.view.get_permissions()):
             codes.append("401")
-            if self.method not in permissions.SAFE_METHODS:
+            # A write may be beyond your role; so may a read of a view that says so
+            # (``role_needed_to_read``: a project's webhooks, for its engineers only).
+            reads_need_a_role = getattr(self.view, "role_needed_to_read", False)
+            if self.method not in permissions.SAFE_METHODS or reads_need_a_role:
                 codes.append("403")
         if "{" in self.path or (self._is_list_view() and self._get_paginator()):
             codes.append("404")

@@ -125,7 +125,7 @@ def test_engineer_comments_and_requests_changes_by_keyboard(page, awaiting_revie
     expect(add).to_be_focused()
     assert outline_of(add) != "none"
     page.keyboard.press("Enter")
-    expect(page.get_by_role("status")).to_contain_text("Comment added")
+    expect(page.locator(".messages").get_by_role("status")).to_contain_text("Comment added")
     expect(page.locator("#comments")).to_contain_text("Looking at the labels now.")
     assert Comment.objects.filter(handover=handover, author=engineer).count() == 1
 

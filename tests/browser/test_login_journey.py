@@ -68,14 +68,15 @@ def test_leader_adds_changes_and_removes_a_member(page, login, demo):
     page.get_by_label("Username").fill("engineer2")
     page.get_by_label("Role", exact=True).select_option(label="Data engineer")
     page.get_by_role("button", name="Add member").click()
-    expect(page.get_by_role("status")).to_contain_text("Aiko Tanaka (engineer2) is now Data engineer")
+    expect(page.locator(".messages").get_by_role("status")).to_contain_text(
+        "Aiko Tanaka (engineer2) is now Data engineer")
 
     page.get_by_label("New role for engineer2").select_option(label="ML engineer")
     page.get_by_role("button", name="Change role of engineer2").click()
-    expect(page.get_by_role("status")).to_contain_text("Aiko Tanaka is now ML engineer")
+    expect(page.locator(".messages").get_by_role("status")).to_contain_text("Aiko Tanaka is now ML engineer")
 
     page.get_by_role("button", name="Remove engineer2").click()
-    expect(page.get_by_role("status")).to_contain_text("Aiko Tanaka was removed")
+    expect(page.locator(".messages").get_by_role("status")).to_contain_text("Aiko Tanaka was removed")
     expect(page.get_by_role("table", name="Members")).not_to_contain_text("engineer2")
 
     page.get_by_label("Username").fill("nobody")

@@ -97,6 +97,7 @@ class WebhookViewSet(viewsets.GenericViewSet):
     other members; 404 for anyone who cannot see the project)."""
 
     serializer_class = WebhookSerializer
+    role_needed_to_read = True  # the schema lists 403 for reads too
     queryset = Webhook.objects.none()  # for the schema: the real one is the project's (get_queryset)
     lookup_value_regex = "[0-9]+"
     ordering_fields = ["created_at"]
