@@ -18,9 +18,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from handoff.core.errors import DomainError, NotFound
-from handoff.core.locking import lock_row
 
-from . import kinds
+from . import kinds, leases
 from .models import Delivery, DeliveryState, Notification, Preference
 
 log = logging.getLogger(__name__)
@@ -121,7 +120,7 @@ def max_attempts():
 
 def backoff(attempts):
     """Seconds before attempt ``attempts + 1``: 10, 20, 40 … at most an hour."""
-    return min(settings.HANDOFF_NOTIFY_BACKOFF_SECONDS * 2 ** (attempts - 1), 3600)
+    return leases.backoff(settings.HANDOFF_NOTIFY_BACKOFF_SECONDS, attempts)
 
 
 def enqueue(delivery_id, *, countdown=None):
@@ -157,21 +156,8 @@ def email_message(notification):
 
 
 def _claim(delivery_id):
-    """Take a pending email whose time has come: count the attempt and hold it
-    (``next_attempt_at`` as a lease) so that no other worker sends it meanwhile."""
-    now = timezone.now()
-    with transaction.atomic():
-        try:
-            delivery = lock_row(Delivery.objects.select_related("notification__recipient"), pk=delivery_id)
-        except Delivery.DoesNotExist:
-            return None
-        not_yet = delivery.next_attempt_at is not None and delivery.next_attempt_at > now
-        if delivery.state != DeliveryState.PENDING or not_yet:
-            return None
-        delivery.attempts += 1
-        delivery.next_attempt_at = now + timedelta(seconds=settings.HANDOFF_NOTIFY_LEASE_SECONDS)
-        delivery.save(update_fields=["attempts", "next_attempt_at"])
-    return delivery
+    return leases.claim(Delivery.objects.select_related("notification__recipient"), delivery_id,
+                        lease_seconds=settings.HANDOFF_NOTIFY_LEASE_SECONDS)
 
 
 def send_email(delivery_id):
@@ -198,12 +184,8 @@ def send_email(delivery_id):
 
 def sweep():
     """Enqueue emails whose time has come and that no worker took. -> count"""
-    now = timezone.now()
-    grace = now - timedelta(seconds=settings.HANDOFF_NOTIFY_GRACE_SECONDS)
-    due = Delivery.objects.filter(state=DeliveryState.PENDING).filter(
-        next_attempt_at__lte=now) | Delivery.objects.filter(
-        state=DeliveryState.PENDING, next_attempt_at__isnull=True, created_at__lt=grace)
-    count = sum(enqueue(pk) for pk in due.values_list("pk", flat=True))
+    pks = leases.due(Delivery, grace_seconds=settings.HANDOFF_NOTIFY_GRACE_SECONDS)
+    count = sum(enqueue(pk) for pk in pks)
     if count:
         log.info("notification sweep: %s emails enqueued again", count)
     return count

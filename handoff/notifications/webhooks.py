@@ -35,6 +35,7 @@ from django.utils import timezone
 from handoff.core.errors import DomainError, NotFound
 from handoff.core.locking import lock_row
 
+from . import leases
 from .models import DeliveryState, Webhook, WebhookDelivery
 
 log = logging.getLogger(__name__)
@@ -229,7 +230,7 @@ def max_attempts():
 
 def backoff(attempts):
     """Seconds before attempt ``attempts + 1``: 10, 20, 40 … at most an hour."""
-    return min(settings.HANDOFF_WEBHOOK_BACKOFF_SECONDS * 2 ** (attempts - 1), 3600)
+    return leases.backoff(settings.HANDOFF_WEBHOOK_BACKOFF_SECONDS, attempts)
 
 
 def lease_seconds():
@@ -257,21 +258,8 @@ def sign(secret, timestamp, body):
 
 
 def _claim(delivery_id):
-    """Take a pending delivery whose time has come: count the attempt and hold it
-    (``next_attempt_at`` as a lease) so that no other worker sends it meanwhile."""
-    now = timezone.now()
-    with transaction.atomic():
-        try:
-            delivery = lock_row(WebhookDelivery.objects.select_related("webhook"), pk=delivery_id)
-        except WebhookDelivery.DoesNotExist:
-            return None
-        not_yet = delivery.next_attempt_at is not None and delivery.next_attempt_at > now
-        if delivery.state != DeliveryState.PENDING or not_yet:
-            return None
-        delivery.attempts += 1
-        delivery.next_attempt_at = now + timedelta(seconds=lease_seconds())
-        delivery.save(update_fields=["attempts", "next_attempt_at"])
-    return delivery
+    return leases.claim(WebhookDelivery.objects.select_related("webhook"), delivery_id,
+                        lease_seconds=lease_seconds())
 
 
 def _post(delivery):
@@ -338,12 +326,8 @@ def deliver(delivery_id):
 
 def sweep():
     """Enqueue webhook deliveries whose time has come and that no worker took. -> count"""
-    now = timezone.now()
-    grace = now - timedelta(seconds=settings.HANDOFF_NOTIFY_GRACE_SECONDS)
-    pending = WebhookDelivery.objects.filter(state=DeliveryState.PENDING)
-    due = pending.filter(next_attempt_at__lte=now) | pending.filter(next_attempt_at__isnull=True,
-                                                                    created_at__lt=grace)
-    count = sum(enqueue(pk) for pk in due.values_list("pk", flat=True))
+    pks = leases.due(WebhookDelivery, grace_seconds=settings.HANDOFF_NOTIFY_GRACE_SECONDS)
+    count = sum(enqueue(pk) for pk in pks)
     if count:
         log.info("webhook sweep: %s deliveries enqueued again", count)
     return count
