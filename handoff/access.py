@@ -31,9 +31,13 @@ class Action(StrEnum):
     REVALIDATE = "revalidate"
     # Notifications
     MANAGE_WEBHOOKS = "manage_webhooks"
-    # Later capabilities
+    # Production
     DEPLOY = "deploy"
+    MANAGE_INGESTION_TOKENS = "manage_ingestion_tokens"
+    REPORT_INCIDENT = "report_incident"
     TRIAGE_INCIDENT = "triage_incident"
+    EDIT_POSTMORTEM = "edit_postmortem"
+    # Later capabilities
     VIEW_DASHBOARD = "view_dashboard"
 
 
@@ -41,23 +45,25 @@ class Action(StrEnum):
 ROLE_ACTIONS = {
     Role.DATA_SCIENTIST: {
         Action.VIEW, Action.CREATE_HANDOVER, Action.EDIT_REVISION, Action.SUBMIT_REVISION,
-        Action.REVISE_HANDOVER, Action.COMMENT,
+        Action.REVISE_HANDOVER, Action.COMMENT, Action.REPORT_INCIDENT,
     },
     Role.ML_ENGINEER: {
         Action.VIEW, Action.REVIEW_REVISION, Action.REVALIDATE, Action.COMMENT, Action.DEPLOY,
-        Action.TRIAGE_INCIDENT, Action.MANAGE_WEBHOOKS,
+        Action.TRIAGE_INCIDENT, Action.MANAGE_WEBHOOKS, Action.MANAGE_INGESTION_TOKENS,
+        Action.REPORT_INCIDENT, Action.EDIT_POSTMORTEM,
     },
-    Role.DATA_ENGINEER: {Action.VIEW, Action.COMMENT},
-    Role.PRODUCT_MANAGER: {Action.VIEW, Action.COMMENT},
-    Role.MANAGER: {Action.VIEW, Action.COMMENT, Action.VIEW_DASHBOARD},
+    Role.DATA_ENGINEER: {Action.VIEW, Action.COMMENT, Action.REPORT_INCIDENT},
+    Role.PRODUCT_MANAGER: {Action.VIEW, Action.COMMENT, Action.REPORT_INCIDENT},
+    Role.MANAGER: {Action.VIEW, Action.COMMENT, Action.VIEW_DASHBOARD, Action.REPORT_INCIDENT},
 }
 # A team's leader reads all of the team's projects and runs its membership;
 # so does a superuser for every team. Neither signs contracts without a role.
 # They also choose where the project's events are sent (its webhooks).
 LEADER_ACTIONS = {Action.VIEW, Action.MANAGE_MEMBERS, Action.COMMENT, Action.VIEW_DASHBOARD,
-                  Action.MANAGE_WEBHOOKS}
-# What the owner of a handover may do on it, while they hold a role on its project.
-OWNER_ACTIONS = {Action.REVALIDATE}
+                  Action.MANAGE_WEBHOOKS, Action.REPORT_INCIDENT}
+# What the owner of a handover (or the owning data scientist of an incident)
+# may do on it, while they hold a role on its project.
+OWNER_ACTIONS = {Action.REVALIDATE, Action.EDIT_POSTMORTEM}
 
 
 def visible_projects(user):

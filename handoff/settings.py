@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "handoff.teams",
     "handoff.handovers",
     "handoff.validation",
+    "handoff.deployments",
+    "handoff.incidents",
 ]
 
 MIDDLEWARE = [

@@ -26,6 +26,7 @@ from handoff.core.errors import Conflict, DomainError, NotFound
 from handoff.core.locking import lock_row
 
 from . import contract, notices
+from .lifecycle import HANDOVER
 from .markdown import mentioned_usernames
 from .models import (
     REQUIRED_ARTIFACTS,
@@ -46,48 +47,17 @@ from .uploads import FileTooLarge, max_upload_bytes, over_limit_message, sanitiz
 
 log = logging.getLogger(__name__)
 
-S = HandoverState
-# The lifecycle of DESIGN.md, the one table every transition is checked against:
-# transition -> (states it may start from, state it leads to).
-TRANSITIONS = {
-    "submit": ({S.DRAFT}, S.VALIDATING),
-    "revalidate": ({S.VALIDATING, S.AWAITING_REVIEW, S.VALIDATION_FAILED}, S.VALIDATING),
-    "pass_validation": ({S.VALIDATING}, S.AWAITING_REVIEW),
-    "fail_validation": ({S.VALIDATING}, S.VALIDATION_FAILED),
-    "accept": ({S.AWAITING_REVIEW}, S.ACCEPTED),
-    "request_changes": ({S.AWAITING_REVIEW}, S.CHANGES_REQUESTED),
-    "revise": ({S.VALIDATION_FAILED, S.CHANGES_REQUESTED}, S.DRAFT),
-    "deploy": ({S.ACCEPTED}, S.DEPLOYED),
-    "retire": ({S.DEPLOYED}, S.RETIRED),
-}
 # Contract terms, claimed metrics and artifacts change only on a draft.
-EDITABLE_STATES = {S.DRAFT}
-
-_VERBS = {
-    "submit": "submit this handover",
-    "revalidate": "run validation again",
-    "accept": "accept this handover",
-    "request_changes": "request changes on this handover",
-    "revise": "open a new revision",
-    "deploy": "deploy this handover",
-    "retire": "retire this handover",
-}
+EDITABLE_STATES = {HandoverState.DRAFT}
 
 
 def allowed_transitions(handover):
     """Names of the transitions the lifecycle allows from the handover's state."""
-    return [name for name, (sources, _) in TRANSITIONS.items() if handover.state in sources]
+    return HANDOVER.allowed(handover)
 
 
 def _check_transition(handover, name):
-    sources, target = TRANSITIONS[name]
-    if handover.state not in sources:
-        raise Conflict(
-            f"Cannot {_VERBS.get(name, name.replace('_', ' '))}: it is "
-            f"{handover.get_state_display().lower()} now (perhaps someone else just changed it). "
-            "Reload to see its current state."
-        )
-    return target
+    return HANDOVER.check(handover, name)
 
 
 def _lock(handover):
@@ -484,7 +454,7 @@ def record_validation_outcome(revision, *, passed, worker=None, decides=None, **
     with transaction.atomic():
         handover = _lock(revision.handover)
         latest = current_revision(handover)
-        if handover.state != S.VALIDATING or latest is None or latest.pk != revision.pk or (
+        if handover.state != HandoverState.VALIDATING or latest is None or latest.pk != revision.pk or (
                 decides is not None and not decides()):
             log.info("validation outcome for %s ignored: handover is %s", revision, handover.state)
             return False
@@ -550,6 +520,31 @@ def request_changes(actor, revision, *, comment):
     if not comment:
         raise DomainError("Say what should change: a comment is required.", field="comment")
     return _decide(actor, revision, "request_changes", ReviewDecision.REQUEST_CHANGES, comment)
+
+
+def signed_revision(handover):
+    """The revision an engineer accepted (the signed contract), or None."""
+    return (Revision.objects.filter(handover=handover, reviews__decision=ReviewDecision.ACCEPT)
+            .order_by("-number").first())
+
+
+def move_handover(actor, handover, transition, **details):
+    """Take a handover along ``transition`` ("deploy" or "retire") for the
+    deployments app, which checks what only it knows (no deployment of it is
+    still active) inside the same transaction. Locks the handover; returns it
+    in its new state. An ML engineer of the project may call it."""
+    if transition not in ("deploy", "retire"):
+        raise ValueError(f"{transition!r} is not a deployment transition")
+    require(actor, HANDOVER[transition].action, handover)
+    with transaction.atomic():
+        handover = _lock(handover)
+        target = _check_transition(handover, transition)
+        if handover.state != target:
+            handover.state = target
+            handover.save(update_fields=["state", "updated_at"])
+            _audit(actor, f"handover.{'deployed' if transition == 'deploy' else 'retired'}", handover,
+                   handover, **details)
+    return handover
 
 
 def revise_handover(actor, handover):

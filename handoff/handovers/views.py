@@ -37,12 +37,12 @@ from .forms import (
     check_contract,
     metric_formset,
 )
+from .lifecycle import HANDOVER
 from .markdown import mentioned_usernames, render_markdown
 from .models import ArtifactKind, HandoverState
 from .uploads import upload_error
 
 PAGE_SIZE = 25
-REVISABLE_STATES = (HandoverState.CHANGES_REQUESTED, HandoverState.VALIDATION_FAILED)
 
 
 # --- lookups -------------------------------------------------------------------
@@ -70,19 +70,19 @@ def _selected_revision(handover, number):
 
 
 def _may(user, handover, revision):
-    """The actions this viewer may take on this handover now: the page shows these and only these."""
+    """The actions this viewer may take on this handover now: the page shows
+    these and only these, as the lifecycle table and ``access`` allow them."""
     current = _current_revision(handover)
     actions = access.allowed_actions(user, handover)
-    is_current_draft = (
-        revision.pk == current.pk and not revision.is_frozen and handover.state == HandoverState.DRAFT
-    )
+    moves = HANDOVER.available(handover, actions)
+    is_current = revision.pk == current.pk
+    is_current_draft = is_current and not revision.is_frozen and handover.state == HandoverState.DRAFT
     return {
         "edit": is_current_draft and Action.EDIT_REVISION in actions,
-        "submit": is_current_draft and Action.SUBMIT_REVISION in actions,
-        "review": handover.state == HandoverState.AWAITING_REVIEW and Action.REVIEW_REVISION in actions,
-        "revise": handover.state in REVISABLE_STATES and Action.REVISE_HANDOVER in actions,
-        "revalidate": revision.pk == current.pk and "revalidate" in services.allowed_transitions(handover)
-        and Action.REVALIDATE in actions,
+        "submit": is_current_draft and "submit" in moves,
+        "review": "accept" in moves,
+        "revise": "revise" in moves,
+        "revalidate": is_current and "revalidate" in moves,
         "comment": Action.COMMENT in actions,
     }
 

@@ -1,0 +1,25 @@
+"""The handover lifecycle of DESIGN.md: the one table every handover
+transition is checked against, and that the page asks for its buttons."""
+
+from handoff.access import Action
+from handoff.core.lifecycle import Lifecycle
+
+from .models import HandoverState as S
+
+HANDOVER = Lifecycle("handover", {
+    # name: (states it may start from, state it leads to, who may take it, what it does)
+    "submit": ({S.DRAFT}, S.VALIDATING, Action.SUBMIT_REVISION, "submit this handover"),
+    "revalidate": ({S.VALIDATING, S.AWAITING_REVIEW, S.VALIDATION_FAILED}, S.VALIDATING, Action.REVALIDATE,
+                   "run validation again"),
+    "pass_validation": ({S.VALIDATING}, S.AWAITING_REVIEW, None, "pass validation"),
+    "fail_validation": ({S.VALIDATING}, S.VALIDATION_FAILED, None, "fail validation"),
+    "accept": ({S.AWAITING_REVIEW}, S.ACCEPTED, Action.REVIEW_REVISION, "accept this handover"),
+    "request_changes": ({S.AWAITING_REVIEW}, S.CHANGES_REQUESTED, Action.REVIEW_REVISION,
+                        "request changes on this handover"),
+    "revise": ({S.VALIDATION_FAILED, S.CHANGES_REQUESTED}, S.DRAFT, Action.REVISE_HANDOVER,
+               "open a new revision"),
+    # A handover with several deployments (staging, then production) stays deployed.
+    "deploy": ({S.ACCEPTED, S.DEPLOYED}, S.DEPLOYED, Action.DEPLOY, "deploy this handover"),
+    # Only once no deployment of it is active (``deployments.services`` checks that).
+    "retire": ({S.DEPLOYED}, S.RETIRED, Action.DEPLOY, "retire this handover"),
+})
