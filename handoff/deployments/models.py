@@ -31,7 +31,8 @@ class Deployment(models.Model):
     environment = models.CharField(max_length=16, choices=Environment.choices)
     traffic_share = models.PositiveSmallIntegerField(
         default=100, help_text="Percent of the environment's traffic this deployment serves (A/B, canary)")
-    status = models.CharField(max_length=16, choices=DeploymentStatus.choices, default=DeploymentStatus.ACTIVE)
+    status = models.CharField(max_length=16, choices=DeploymentStatus.choices,
+                              default=DeploymentStatus.ACTIVE)
     deployed_at = models.DateTimeField()
     deployed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     ended_at = models.DateTimeField(null=True, blank=True)
