@@ -174,7 +174,25 @@ CELERY_BEAT_SCHEDULE = {
         "task": "handoff.notifications.tasks.sweep_deliveries",
         "schedule": float(env_int("HANDOFF_NOTIFY_SWEEP_SECONDS", 30)),
     },
+    "metric-batches-sweep": {
+        "task": "handoff.incidents.tasks.sweep_metric_batches",
+        "schedule": float(env_int("HANDOFF_METRICS_SWEEP_SECONDS", 30)),
+    },
+    "incident-sla": {
+        "task": "handoff.incidents.tasks.escalate_overdue_incidents",
+        "schedule": float(env_int("HANDOFF_INCIDENT_SLA_CHECK_SECONDS", 60)),
+    },
 }
+
+# --- Incidents ---------------------------------------------------------------
+# How long an incident may stay unacknowledged before its team leader is told
+# (once), per severity, in minutes: HANDOFF_SLA_SEV1_MINUTES and so on.
+HANDOFF_INCIDENT_SLA_SECONDS = {
+    severity: 60 * env_int(f"HANDOFF_SLA_{severity.upper()}_MINUTES", minutes)
+    for severity, minutes in (("sev1", 15), ("sev2", 60), ("sev3", 8 * 60), ("sev4", 3 * 24 * 60))
+}
+# A metric batch no worker evaluated within this is enqueued again by the sweep.
+HANDOFF_METRICS_GRACE_SECONDS = env_int("HANDOFF_METRICS_GRACE_SECONDS", 30)
 
 # --- Notifications -----------------------------------------------------------
 # Links in emails and chat messages start with this address.

@@ -261,3 +261,47 @@ class CheckResultFactory(factory.django.DjangoModelFactory):
     measured = 0.9590643274853801
     tolerance = 0.005
     message = "accuracy claimed 0.959, measured 0.959 on 171 rows: within the tolerance of 0.005"
+
+
+# --- production: signed handovers and incidents ------------------------------------------------
+
+from django.utils import timezone  # noqa: E402
+
+from handoff.handovers.models import HandoverState  # noqa: E402
+from handoff.incidents.models import Incident, IncidentStatus, Severity  # noqa: E402
+
+
+def signed_handover(project=None, owner=None, reviewer=None, *, minimum=0.95, claimed=0.959,
+                    **revision_kwargs):
+    """An accepted handover: revision 1 submitted and accepted by an ML engineer
+    (the signed contract), claiming accuracy ``claimed`` with ``minimum``, a
+    p95 latency budget of 20 ms and peak memory of 256 MB (RevisionFactory's)."""
+    from handoff.teams.models import Role
+
+    project = project or ProjectFactory()
+    owner = owner or member(project, Role.DATA_SCIENTIST)
+    reviewer = reviewer or member(project, Role.ML_ENGINEER)
+    handover = HandoverFactory(model=ModelFactory(project=project, owner=owner), state=HandoverState.ACCEPTED,
+                               reviewer=reviewer)
+    revision = RevisionFactory(handover=handover, number=1, submitted_at=timezone.now(), submitted_by=owner,
+                               **revision_kwargs)
+    ClaimedMetricFactory(revision=revision, claimed_value=claimed, minimum=minimum)
+    ReviewFactory(revision=revision, reviewer=reviewer, decision=ReviewDecision.ACCEPT, comment="")
+    return handover, revision
+
+
+class IncidentFactory(factory.django.DjangoModelFactory):
+    """An open SEV3 incident opened by hand on a project (give ``deployment``
+    or ``handover`` to tie it to a model)."""
+
+    class Meta:
+        model = Incident
+
+    project = factory.SubFactory(ProjectFactory)
+    title = factory.Sequence(lambda n: f"Scores look off ({n})")
+    description = "Reported by a product manager."
+    severity = Severity.SEV3
+    status = IncidentStatus.OPEN
+    opened_at = factory.LazyFunction(timezone.now)
+    owner = factory.LazyAttribute(lambda i: i.handover.model.owner if i.handover else None)
+    handover = None
