@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test install lint migrate worker benchmark bench fuzz clean
+.PHONY: run test install lint migrate worker benchmark bench bench-ingest fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ benchmark: install
 # reference (needs ~1 GB of temporary disk; about five minutes on two cores).
 bench: install
 	$(BIN)/python benchmarks/validation_throughput.py
+
+# 10 000 metric observations from 8 clients to gunicorn with a real worker (PostgreSQL
+# and Redis: DATABASE_URL and REDIS_URL, else the local defaults); prints throughput and p95.
+bench-ingest: install
+	$(BIN)/python benchmarks/ingest.py
 
 # schemathesis' CLI with every check over the whole API, on a throw-away demo.
 fuzz: install

@@ -1,9 +1,11 @@
-"""`seed_demo` lives in handovers, the highest app it fills: it adds the
-teams demo (teams.demo) and then the handovers on it."""
+"""`seed_demo` lives in incidents, the highest app it fills: it adds the
+teams demo (teams.demo), the handovers on it (handovers.demo), and their
+deployment, metrics and incidents (incidents.demo)."""
 
 from django.core.management.base import BaseCommand
 
 from handoff.handovers.demo import seed_handovers
+from handoff.incidents.demo import seed_production
 from handoff.teams.demo import PASSWORD, seed_demo
 
 
@@ -13,6 +15,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         demo = seed_demo()
         seed_handovers(demo)
+        seed_production(demo)
         self.stdout.write(self.style.SUCCESS(
             f"Demo ready: {len(demo.teams)} teams, {len(demo.projects)} projects, {len(demo.users)} accounts."
         ))
