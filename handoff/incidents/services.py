@@ -167,6 +167,7 @@ def investigate(actor, incident):
 
 def mitigate(actor, incident, *, note=""):
     """investigating -> mitigated: the harm has stopped. -> Incident"""
+    require(actor, INCIDENT["mitigate"].action, incident)  # out of reach is a 404 before bad input
     note = _text(note, field="note", limit=TEXT_LIMIT, what="note", required=False)
     return _move(actor, incident, "mitigate", body=note)
 
@@ -175,6 +176,7 @@ def resolve(actor, incident, *, root_cause, summary):
     """mitigated -> resolved, with its root cause and what was done (an ML
     engineer of the project). When a fix handover is linked and deployed, the
     incident is resolved with it. -> Incident"""
+    require(actor, INCIDENT["resolve"].action, incident)  # out of reach is a 404 before bad input
     root_cause = _choice(root_cause, RootCause, field="root_cause", what="root cause")
     summary = _text(summary, field="resolution_summary", limit=TEXT_LIMIT, what="resolution summary")
     details = {"root_cause": root_cause}
@@ -191,8 +193,9 @@ def close(actor, incident):
 
 
 def reopen(actor, incident, *, reason=""):
-    """resolved | closed -> open; times to acknowledge and resolve are kept
-    from the first time round. -> Incident"""
+    """resolved | closed -> open. The time to acknowledge is kept from the
+    first time round; the resolution is cleared until it is resolved again. -> Incident"""
+    require(actor, INCIDENT["reopen"].action, incident)  # out of reach is a 404 before bad input
     reason = _text(reason, field="reason", limit=TEXT_LIMIT, what="reason", required=False)
     return _move(actor, incident, "reopen", body=reason)
 
