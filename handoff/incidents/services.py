@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from handoff.access import Action, can, require
@@ -194,7 +195,8 @@ def close(actor, incident):
 
 def reopen(actor, incident, *, reason=""):
     """resolved | closed -> open. The time to acknowledge is kept from the
-    first time round; the resolution is cleared until it is resolved again. -> Incident"""
+    first time round; the resolution is cleared until it is resolved again, and
+    the SLA to acknowledge runs again from the reopening. -> Incident"""
     require(actor, INCIDENT["reopen"].action, incident)  # out of reach is a 404 before bad input
     reason = _text(reason, field="reason", limit=TEXT_LIMIT, what="reason", required=False)
     return _move(actor, incident, "reopen", body=reason)
@@ -272,9 +274,11 @@ def escalate_overdue(now=None):
     their severity's SLA (the beat task calls it every minute). -> list of ids"""
     now = now or timezone.now()
     escalated = []
+    # A reopened incident waits for acknowledgement again: its SLA runs from the reopening.
+    waiting = Incident.objects.annotate(waiting_since=Coalesce("reopened_at", "opened_at"))
     for severity in Severity:
-        overdue = Incident.objects.filter(status=IncidentStatus.OPEN, escalated_at__isnull=True,
-                                          severity=severity, opened_at__lte=now - sla_for(severity))
+        overdue = waiting.filter(status=IncidentStatus.OPEN, escalated_at__isnull=True,
+                                 severity=severity, waiting_since__lte=now - sla_for(severity))
         for pk in overdue.values_list("pk", flat=True):
             with transaction.atomic():
                 # Only one beat run (or worker) wins the row: escalated once.
@@ -282,7 +286,7 @@ def escalate_overdue(now=None):
                                                escalated_at__isnull=True).update(escalated_at=now):
                     continue
                 incident = Incident.objects.select_related("project__team__leader").get(pk=pk)
-                waited = now - incident.opened_at
+                waited = now - (incident.reopened_at or incident.opened_at)
                 add_event(incident, EventKind.ESCALATED, None, at=now, sla=True,
                           waited_minutes=int(waited.total_seconds() // 60))
                 audit(None, "incident.escalated", incident, sla=True)
