@@ -93,9 +93,10 @@ def evaluate_batch(batch_id):
             incident = active.get(observation.metric)
             if limit.breached_by(observation.value):
                 if incident is None:
-                    incident = _open(deployment, observation, limit)
+                    incident, opened = _open(deployment, observation, limit)
                     active[observation.metric] = incident
-                    outcome["opened"].append(incident.pk)
+                    if opened:
+                        outcome["opened"].append(incident.pk)
                 else:
                     _breach(incident, observation, limit, opened=False)
                 outcome["breaches"] += 1
@@ -130,15 +131,20 @@ def _breach(incident, observation, limit, *, opened):
 
 
 def _open(deployment, observation, limit):
-    """A new incident for the first breaching window of a metric."""
+    """A new incident for the first breaching window of a metric, or the
+    breach added to the one another evaluation opened first. -> (Incident, opened)"""
     handover = deployment.handover
+    title = (f"{ProductionMetric(limit.metric).label} breaches the contract of {handover} "
+             f"in {deployment.get_environment_display().lower()}")
+    limit_of_title = Incident._meta.get_field("title").max_length
+    if len(title) > limit_of_title:  # a long model name and version label would fail the insert
+        title = title[:limit_of_title - 1] + "…"
     try:
         with transaction.atomic():
             incident = Incident.objects.create(
                 project=deployment.project, deployment=deployment, revision=deployment.revision,
                 handover=handover, owner=handover.model.owner, severity=limit.severity,
-                title=f"{ProductionMetric(limit.metric).label} breaches the contract of {handover} "
-                      f"in {deployment.get_environment_display().lower()}",
+                title=title,
                 description=f"{limit.describe(observation.value)}, measured in production over "
                             f"{_window(observation)}.",
                 metric=limit.metric, limit_kind=limit.kind, limit_value=limit.value,
@@ -150,9 +156,9 @@ def _open(deployment, observation, limit):
         incident = Incident.objects.get(deployment=deployment, metric=limit.metric,
                                         status__in=ACTIVE_STATUSES)
         _breach(incident, observation, limit, opened=False)
-        return incident
+        return incident, False
     add_event(incident, EventKind.OPENED, None, at=incident.opened_at, severity=incident.severity)
     _breach(incident, observation, limit, opened=True)
     audit(None, "incident.opened", incident, severity=incident.severity, metric=limit.metric,
           observed=observation.value, limit=limit.value, deployment=deployment.pk)
-    return incident
+    return incident, True
