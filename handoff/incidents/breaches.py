@@ -79,9 +79,11 @@ def evaluate_batch(batch_id):
             return None
         if batch.evaluated_at is not None:
             return None
-        # One deployment's batches are evaluated one at a time.
-        deployments = Deployment.objects.select_related("project__team", "revision", "handover__model")
-        deployment = lock_row(deployments, pk=batch.deployment_id)
+        # One deployment's batches are evaluated one at a time. Only its row is locked:
+        # FOR UPDATE over select_related would lock its project, team and handover too.
+        lock_row(Deployment.objects.all(), pk=batch.deployment_id)
+        deployment = (Deployment.objects.select_related("project__team", "revision", "handover__model")
+                      .get(pk=batch.deployment_id))
         limits = limits_of(deployment.revision)
         outcome = {"opened": [], "breaches": 0, "recoveries": 0}
         being_worked = Incident.objects.filter(deployment=deployment, status__in=ACTIVE_STATUSES)

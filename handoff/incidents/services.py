@@ -36,10 +36,14 @@ ACTION_ITEM_LIMIT = ActionItem._meta.get_field("text").max_length
 
 
 def _lock(incident):
+    """Lock the incident's row (only its row: FOR UPDATE over a join would lock the
+    project and team too, and PostgreSQL refuses it across the nullable owner and
+    assignee), then read it with what the notices need."""
     try:
-        return lock_row(Incident.objects.select_related("project__team", "owner", "assignee"), pk=incident.pk)
+        lock_row(Incident.objects.all(), pk=incident.pk)
     except Incident.DoesNotExist:
         raise NotFound("Not found.") from None
+    return Incident.objects.select_related("project__team", "owner", "assignee").get(pk=incident.pk)
 
 
 def add_event(incident, kind, actor=None, *, body="", at=None, **details):
