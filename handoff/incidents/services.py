@@ -156,7 +156,8 @@ def _move(actor, incident, transition, *, update=None, **details):
                            "work that one instead of reopening this.") from None
         add_event(incident, EventKind.STATUS, actor, at=now, body=details.pop("body", ""),
                   source=source, target=target, **details)
-        audit(actor, f"incident.{transition}", incident, source=source, target=target, **details)
+        # Not target=: record()'s own argument is the audited object.
+        audit(actor, f"incident.{transition}", incident, from_status=source, to_status=target, **details)
     return incident
 
 
@@ -246,7 +247,7 @@ def change_severity(actor, incident, severity):
         incident.severity = severity
         incident.save(update_fields=["severity", "updated_at"])
         add_event(incident, EventKind.SEVERITY, actor, source=previous, target=severity)
-        audit(actor, "incident.severity_changed", incident, source=previous, target=severity)
+        audit(actor, "incident.severity_changed", incident, from_severity=previous, to_severity=severity)
     return incident
 
 
