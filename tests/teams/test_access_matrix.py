@@ -62,15 +62,17 @@ VISIBILITY = {
 
 # --- access.can(user, action, project) ---------------------------------------
 A = Action
-LEADS = {A.VIEW, A.MANAGE_MEMBERS, A.COMMENT, A.VIEW_DASHBOARD, A.MANAGE_WEBHOOKS}
+LEADS = {A.VIEW, A.MANAGE_MEMBERS, A.COMMENT, A.VIEW_DASHBOARD, A.MANAGE_WEBHOOKS, A.REPORT_INCIDENT}
 CAN_ON_PROJECT = {
+    # Anyone on a project may report an incident; engineers triage it and, with the
+    # owning data scientist (tests/incidents), write its postmortem.
     "data_scientist": {A.VIEW, A.CREATE_HANDOVER, A.EDIT_REVISION, A.SUBMIT_REVISION, A.REVISE_HANDOVER,
-                       A.COMMENT},
+                       A.COMMENT, A.REPORT_INCIDENT},
     "ml_engineer": {A.VIEW, A.REVIEW_REVISION, A.REVALIDATE, A.COMMENT, A.DEPLOY, A.TRIAGE_INCIDENT,
-                    A.MANAGE_WEBHOOKS},
-    "data_engineer": {A.VIEW, A.COMMENT},
-    "product_manager": {A.VIEW, A.COMMENT},
-    "manager": {A.VIEW, A.COMMENT, A.VIEW_DASHBOARD},
+                    A.MANAGE_WEBHOOKS, A.MANAGE_INGESTION_TOKENS, A.REPORT_INCIDENT, A.EDIT_POSTMORTEM},
+    "data_engineer": {A.VIEW, A.COMMENT, A.REPORT_INCIDENT},
+    "product_manager": {A.VIEW, A.COMMENT, A.REPORT_INCIDENT},
+    "manager": {A.VIEW, A.COMMENT, A.VIEW_DASHBOARD, A.REPORT_INCIDENT},
     # A leader or superuser runs membership and webhooks but signs nothing without a role.
     "team_leader": LEADS,
     "superuser": LEADS,
