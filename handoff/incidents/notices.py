@@ -69,8 +69,15 @@ def announce(event, incident):
                    subject=f"{severity} incident in {incident.project}: {name}",
                    body=incident.description[:2000])
     elif verb == "incident.severity_changed":
-        notify(event, [incident.owner], kind="incident_severity", url=url, target=incident,
-               subject=f"{_who(event)} changed {name} to {severity}")
+        told = notify(event, [incident.owner], kind="incident_severity", url=url, target=incident,
+                      subject=f"{_who(event)} changed {name} to {severity}")
+        if incident.severity in URGENT and event.details.get("from_severity") not in URGENT:
+            # Raised to SEV1/SEV2: the engineers hear of it as of an urgent opening.
+            seen = {n.recipient_id for n in told}
+            engineers = [person for person in people_allowing(incident.project, Action.TRIAGE_INCIDENT)
+                         if person.pk not in seen]
+            notify(event, engineers, kind="incident_severity", url=url, target=incident,
+                   subject=f"{_who(event)} raised {name} to {severity}")
     elif verb == "incident.resolve":
         notify(event, [incident.owner], kind="incident_resolved", url=url, target=incident,
                subject=f"{_who(event)} resolved {name}", body=incident.resolution_summary[:2000])

@@ -29,6 +29,7 @@ from .models import ActionItem, EventKind, Incident, IncidentStatus, RootCause, 
 
 TITLE_LIMIT = Incident._meta.get_field("title").max_length
 TEXT_LIMIT = 20_000
+DEFAULT_SLA_SECONDS = {"sev1": 15 * 60, "sev2": 60 * 60, "sev3": 8 * 3600, "sev4": 3 * 86400}
 ACTION_ITEM_LIMIT = ActionItem._meta.get_field("text").max_length
 
 
@@ -253,7 +254,10 @@ def change_severity(actor, incident, severity):
 
 def sla_for(severity):
     """How long an incident of ``severity`` may wait to be acknowledged."""
-    return timedelta(seconds=settings.HANDOFF_INCIDENT_SLA_SECONDS[Severity(severity).value])
+    severity = Severity(severity).value
+    # A setting that names only some severities keeps the defaults for the others.
+    seconds = {**DEFAULT_SLA_SECONDS, **settings.HANDOFF_INCIDENT_SLA_SECONDS}[severity]
+    return timedelta(seconds=seconds)
 
 
 def escalate(actor, incident, *, reason=""):

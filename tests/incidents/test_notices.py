@@ -135,3 +135,19 @@ def test_nothing_is_told_when_a_move_is_refused(project, engineer):
     with pytest.raises(Exception):  # noqa: B017 - the refusal's type is test_services' business
         services.resolve(engineer, incident, root_cause=RootCause.OTHER, summary="Done")
     assert told() == {}
+
+
+def test_the_engineers_are_told_when_an_incident_is_raised_to_sev1_or_sev2(incident, engineer, colleague):
+    Notification.objects.all().delete()
+    services.change_severity(engineer, incident, "sev2")
+    services.change_severity(engineer, incident, "sev1")  # urgent already: no second word to engineers
+    assert told() == {"scientist": ["incident_severity", "incident_severity"],
+                      "colleague": ["incident_severity"]}
+
+
+def test_the_engineers_are_not_told_when_an_incident_is_lowered(deployment, pm, engineer, colleague):
+    urgent = services.open_incident(pm, deployment.project, title="Down", severity="sev1",
+                                    deployment=deployment)
+    Notification.objects.all().delete()
+    services.change_severity(engineer, urgent, "sev4")
+    assert told() == {"scientist": ["incident_severity"]}
