@@ -305,3 +305,101 @@ class IncidentFactory(factory.django.DjangoModelFactory):
     opened_at = factory.LazyFunction(timezone.now)
     owner = factory.LazyAttribute(lambda i: i.handover.model.owner if i.handover else None)
     handover = None
+# --- deployments ------------------------------------------------------------
+
+import datetime as _dt  # noqa: E402
+
+from django.utils import timezone  # noqa: E402
+
+from handoff.deployments.models import (  # noqa: E402
+    Deployment,
+    DeploymentStatus,
+    Environment,
+    IngestionToken,
+    MetricBatch,
+    MetricObservation,
+    ProductionMetric,
+)
+
+
+def accepted_handover(project=None, owner=None, reviewer=None, model=None):
+    """A handover whose revision 1 an ML engineer accepted (signed): ready to deploy.
+    -> (handover, revision)"""
+    from handoff.teams.models import Role
+
+    project = project or (model.project if model else ProjectFactory())
+    owner = owner or (model.owner if model else member(project, Role.DATA_SCIENTIST))
+    reviewer = reviewer or member(project, Role.ML_ENGINEER)
+    model = model or ModelFactory(project=project, owner=owner)
+    handover = HandoverFactory(model=model, state=HandoverState.ACCEPTED, reviewer=reviewer)
+    revision = RevisionFactory(handover=handover, number=1, submitted_at=timezone.now(), submitted_by=owner)
+    ClaimedMetricFactory(revision=revision)
+    ReviewFactory(revision=revision, reviewer=reviewer, decision=ReviewDecision.ACCEPT, comment="Signed.")
+    return handover, revision
+
+
+class DeploymentFactory(factory.django.DjangoModelFactory):
+    """An active production deployment of an accepted handover (the handover is
+    left as it is: set its state to deployed when the test needs it)."""
+
+    class Meta:
+        model = Deployment
+
+    handover = factory.LazyFunction(lambda: accepted_handover()[0])
+    project = factory.LazyAttribute(lambda d: d.handover.project)
+    revision = factory.LazyAttribute(lambda d: d.handover.revisions.order_by("-number").first())
+    environment = Environment.PRODUCTION
+    traffic_share = 100
+    status = DeploymentStatus.ACTIVE
+    deployed_at = factory.LazyFunction(timezone.now)
+    deployed_by = factory.LazyAttribute(lambda d: d.handover.reviewer or d.handover.owner)
+
+
+class IngestionTokenFactory(factory.django.DjangoModelFactory):
+    """A stored token; use ``ingestion_token(project)`` to get one with its secret."""
+
+    class Meta:
+        model = IngestionToken
+
+    project = factory.SubFactory(ProjectFactory)
+    name = factory.Sequence(lambda n: f"monitoring {n}")
+    prefix = "hoi_test"
+    digest = factory.Sequence(lambda n: hashlib.sha256(f"token {n}".encode()).hexdigest())
+    created_by = factory.SubFactory(UserFactory)
+
+
+def ingestion_token(project, created_by=None, name="Prometheus exporter"):
+    """(IngestionToken, secret): a token made as the service makes it, by an ML engineer of ``project``."""
+    from handoff.deployments import services
+    from handoff.teams.models import Role
+
+    return services.create_token(created_by or member(project, Role.ML_ENGINEER), project, name=name)
+
+
+def observation(metric=ProductionMetric.ACCURACY, value=0.93, minutes_ago=10, **overrides):
+    """One observation as the API's JSON carries it."""
+    end = timezone.now() - _dt.timedelta(minutes=minutes_ago)
+    start = end - _dt.timedelta(minutes=5)
+    return {"metric": str(metric), "value": value, "window_start": start.isoformat(),
+            "window_end": end.isoformat(), "sample_size": 500, **overrides}
+
+
+class MetricBatchFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MetricBatch
+
+    deployment = factory.SubFactory(DeploymentFactory)
+    count = 1
+
+
+class MetricObservationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MetricObservation
+
+    deployment = factory.SubFactory(DeploymentFactory)
+    batch = factory.LazyAttribute(lambda o: MetricBatchFactory(deployment=o.deployment))
+    metric = ProductionMetric.ACCURACY
+    value = 0.93
+    window_end = factory.LazyFunction(timezone.now)
+    window_start = factory.LazyAttribute(lambda o: o.window_end - _dt.timedelta(minutes=5))
+    sample_size = 500

@@ -33,3 +33,12 @@ class Conflict(DomainError):
     else changed it a moment ago."""
 
     status_code = 409
+
+
+class Unauthenticated(DomainError):
+    """No credential, or one nobody issued or that was revoked (a 401; the API
+    names the scheme to use in ``WWW-Authenticate``)."""
+
+    status_code = 401
+    # The scheme a client should use, named in the 401's WWW-Authenticate header.
+    scheme = "Bearer"
