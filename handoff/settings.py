@@ -327,6 +327,7 @@ SPECTACULAR_SETTINGS = {
         "RunStateEnum": "handoff.validation.models.RunState",
         "CheckStatusEnum": "handoff.validation.models.CheckStatus",
         "MetricEnum": "handoff.handovers.models.Metric",
+        "ProductionMetricEnum": "handoff.deployments.models.ProductionMetric",
     },
 }
 

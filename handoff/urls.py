@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from handoff.core import views as core_views
+from handoff.deployments.api.urls import router as deployments_router
 from handoff.handovers.api.urls import router as handovers_router
 from handoff.notifications.api.urls import router as notifications_router
 from handoff.teams import views as team_views
@@ -16,7 +17,8 @@ api_router = DefaultRouter()
 # JSON only: the ``.json`` suffix twins reached action views with a ``format``
 # argument they do not take.
 api_router.include_format_suffixes = False
-for app_router in (teams_router, handovers_router, validation_router, notifications_router):
+for app_router in (teams_router, handovers_router, validation_router, notifications_router,
+                   deployments_router):
     api_router.registry.extend(app_router.registry)
 
 api_v1 = [

@@ -21,7 +21,7 @@ from rest_framework.utils import html
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
-from .errors import DomainError, Forbidden
+from .errors import DomainError, Forbidden, Unauthenticated
 
 SERVER_ERROR = "Something went wrong on our side and was logged. Try again, or tell an administrator."
 # A whole number as a query string carries it: ASCII digits, nothing around them.
@@ -192,6 +192,9 @@ def _as_drf(exc):
         drf_exc = exceptions.APIException()
         drf_exc.detail = body
         drf_exc.status_code = exc.status_code
+        if isinstance(exc, Unauthenticated):
+            # A 401 names the scheme to authenticate with (RFC 9110), as DRF's own 401s do.
+            drf_exc.auth_header = f'{exc.scheme} realm="api"'
         return drf_exc
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
