@@ -17,10 +17,19 @@ def _project(queryset, name, value):
     return queryset.filter(condition)
 
 
+def _handover(queryset, name, value):
+    """A handover by id: anything else matches none (it names no handover)."""
+    value = (value or "").strip()
+    if not value:
+        return queryset
+    if value.isascii() and value.isdigit() and int(value) <= 2**63 - 1:
+        return queryset.filter(handover_id=int(value))
+    return queryset.none()
+
+
 class DeploymentFilter(django_filters.FilterSet):
     project = django_filters.CharFilter(method=_project, label="Project (slug or id)")
-    handover = django_filters.NumberFilter(field_name="handover_id", label="Handover (id)", min_value=1,
-                                           max_value=2**63 - 1)
+    handover = django_filters.CharFilter(method=_handover, label="Handover (id)")
     environment = django_filters.ChoiceFilter(choices=Environment.choices, label="Environment")
     status = django_filters.MultipleChoiceFilter(choices=DeploymentStatus.choices, label="Status")
 

@@ -98,6 +98,7 @@ class ObservationInputSerializer(InputSerializer):
         return data
 
 
+@document(observations={"minItems": 1, "maxItems": MAX_OBSERVATIONS})
 class MetricsInputSerializer(InputSerializer):
     observations = ObservationInputSerializer(
         many=True, allow_empty=False, max_length=MAX_OBSERVATIONS,

@@ -49,10 +49,10 @@ def _body(serializer_class, request):
 )
 class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = s.DeploymentSerializer
+    queryset = Deployment.objects.none()  # for the schema: the real one is the caller's (get_queryset)
     parser_classes = [JSONParser]
     filterset_class = DeploymentFilter
     ordering_fields = ["deployed_at", "traffic_share"]
-    lookup_value_regex = "[0-9]+"
     # Checked as soon as the deployment is found, before the body is read.
     required_actions = {"rollback": Action.DEPLOY, "retire": Action.DEPLOY}
 
@@ -111,7 +111,7 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         return Response(s.RetiredHandoverSerializer(handover).data)
 
     @extend_schema(summary="Observations posted for a deployment, latest window first", tags=TAGS,
-                   responses={200: s.ObservationSerializer(many=True)})
+                   responses={200: s.ObservationSerializer(many=True), 400: ERRORS[400]})
     @action(detail=True, methods=["get"], filter_backends=[])
     def observations(self, request, pk=None):
         page = self.paginate_queryset(selectors.observations_of(self.get_object()))
@@ -131,7 +131,9 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     def metrics(self, request, pk=None):
         token = request.auth
         # Found within the token's project before the body is read: elsewhere is a 404, exists or not.
-        deployment = Deployment.objects.filter(pk=pk, project_id=token.project_id).first()
+        deployment = None
+        if pk.isascii() and pk.isdigit():
+            deployment = Deployment.objects.filter(pk=int(pk), project_id=token.project_id).first()
         if deployment is None:
             raise NotFound("Not found.")
         if deployment.status != DeploymentStatus.ACTIVE:
@@ -152,9 +154,9 @@ class IngestionTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
     anyone who cannot see the project)."""
 
     serializer_class = s.IngestionTokenSerializer
+    queryset = IngestionToken.objects.none()  # for the schema: the real one is the caller's (get_queryset)
     parser_classes = [JSONParser]
     role_needed_to_read = True  # the schema lists 403 for reads too
-    lookup_value_regex = "[0-9]+"
     ordering_fields = ["created_at"]
     ordering = ["-created_at"]
 
