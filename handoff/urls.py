@@ -34,6 +34,7 @@ urlpatterns = [
     path("", include("handoff.handovers.urls")),
     path("", include("handoff.notifications.urls")),
     path("", include("handoff.incidents.urls")),
+    path("", include("handoff.deployments.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

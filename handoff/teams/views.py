@@ -52,6 +52,7 @@ def _project_page(request, project, *, add_form=None, status=200):
         "roles": Role.choices,
         "can_file": access.can(request.user, Action.CREATE_HANDOVER, project),
         "can_manage_webhooks": access.can(request.user, Action.MANAGE_WEBHOOKS, project),
+        "can_manage_ingestion_tokens": access.can(request.user, Action.MANAGE_INGESTION_TOKENS, project),
     }, status=status)
 
 
