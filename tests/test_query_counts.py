@@ -625,6 +625,104 @@ def test_api_webhook_deliveries_queries_do_not_grow_with_deliveries(world):
     assert_queries_do_not_grow(logged_in(world.engineer), url, lambda n: _deliveries(webhook, n), ceiling=9)
 
 
+# --- deployments ------------------------------------------------------------------------------------
+
+
+def _deployment(world, **kwargs):
+    from tests.factories import DeploymentFactory, accepted_handover
+
+    handover, _ = accepted_handover(project=world.project, reviewer=world.engineer)
+    return DeploymentFactory(handover=handover, deployed_by=world.engineer, **kwargs)
+
+
+def _observations(deployment, n):
+    """n observations of ``deployment`` in n batches; -> the value of each as the page shows it."""
+    from tests.factories import MetricObservationFactory
+
+    values = []
+    for _ in range(n):
+        value = 0.5 + next(_serial) / 10**6
+        MetricObservationFactory(deployment=deployment, value=value)
+        values.append(str(value))
+    return values
+
+
+def _tokens(world, n):
+    from tests.factories import ingestion_token
+
+    return [ingestion_token(world.project, created_by=person(world.project, Role.ML_ENGINEER),
+                            name=mark("token"))[0].name for _ in range(n)]
+
+
+@covers("deployments:detail")
+def test_deployment_page_queries_do_not_grow_with_observations(world):
+    deployment = _deployment(world)
+    url = reverse("deployments:detail", args=[deployment.pk])
+    assert_queries_do_not_grow(logged_in(world.engineer), url, lambda n: _observations(deployment, n),
+                               ceiling=DEPLOYMENT_PAGE)
+
+
+@covers("deployments:deploy")
+def test_deploy_page_queries_do_not_grow_with_deployments(world):
+    deployment = _deployment(world, traffic_share=0)
+
+    def grow(n):
+        return [_deployment(world, traffic_share=0).environment for _ in range(n)]
+
+    url = reverse("deployments:deploy", args=[deployment.handover_id])
+    assert_queries_do_not_grow(logged_in(world.engineer), url, grow, ceiling=DEPLOY_PAGE, shown=False)
+
+
+@covers("deployments:tokens")
+def test_tokens_page_queries_do_not_grow_with_tokens(world):
+    url = reverse("deployments:tokens", args=[world.project.slug])
+    assert_queries_do_not_grow(logged_in(world.engineer), url, lambda n: _tokens(world, n),
+                               ceiling=TOKENS_PAGE)
+
+
+@covers("api-deployment-list")
+def test_api_deployment_list_queries_do_not_grow_with_deployments(world):
+    def grow(n):
+        return [f'"version_label":"{_deployment(world, traffic_share=0).handover.version_label}"'
+                for _ in range(n)]
+
+    assert_queries_do_not_grow(logged_in(world.engineer), "/api/v1/deployments/", grow,
+                               ceiling=API_DEPLOYMENTS)
+
+
+@covers("api-deployment-detail")
+def test_api_deployment_detail_queries_do_not_grow_with_observations(world):
+    deployment = _deployment(world)
+    assert_queries_do_not_grow(logged_in(world.engineer), f"/api/v1/deployments/{deployment.pk}/",
+                               lambda n: _observations(deployment, n), ceiling=API_DEPLOYMENT, shown=False)
+
+
+@covers("api-deployment-observations")
+def test_api_observations_queries_do_not_grow_with_observations(world):
+    deployment = _deployment(world)
+    url = f"/api/v1/deployments/{deployment.pk}/observations/"
+    assert_queries_do_not_grow(logged_in(world.engineer), url, lambda n: _observations(deployment, n),
+                               ceiling=API_OBSERVATIONS)
+
+
+@covers("api-ingestion-token-list")
+def test_api_token_list_queries_do_not_grow_with_tokens(world):
+    assert_queries_do_not_grow(logged_in(world.engineer), "/api/v1/ingestion-tokens/",
+                               lambda n: _tokens(world, n), ceiling=API_TOKENS)
+
+
+@covers("api-ingestion-token-detail")
+def test_api_token_detail_queries_do_not_grow_with_other_tokens(world):
+    token = _tokens(world, 1) and world.project.ingestion_tokens.get()
+    assert_queries_do_not_grow(logged_in(world.engineer), f"/api/v1/ingestion-tokens/{token.pk}/",
+                               lambda n: _tokens(world, n), ceiling=API_TOKEN, shown=False)
+
+
+# What each needs today, with two queries of headroom.
+DEPLOYMENT_PAGE, DEPLOY_PAGE, TOKENS_PAGE = 10, 7, 7
+API_DEPLOYMENTS, API_DEPLOYMENT, API_OBSERVATIONS, API_TOKENS, API_TOKEN = 6, 5, 7, 6, 7
+
+
 # --- every route is measured ---------------------------------------------------------------------------
 
 # GET routes without a query-count test, and why. Anything else that answers GET needs one above.

@@ -13,6 +13,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from handoff.deployments.models import Deployment, IngestionToken, MetricObservation
 from handoff.handovers import notices
 from handoff.handovers.models import ArtifactKind, HandoverState, ReviewDecision
 from handoff.notifications import webhooks
@@ -24,6 +25,7 @@ from tests.factories import (
     CheckResultFactory,
     ClaimedMetricFactory,
     CommentFactory,
+    DeploymentFactory,
     HandoverFactory,
     ModelFactory,
     ProjectFactory,
@@ -32,6 +34,7 @@ from tests.factories import (
     TeamFactory,
     UserFactory,
     ValidationRunFactory,
+    ingestion_token,
     member,
 )
 
@@ -84,6 +87,18 @@ def world(db):
     webhook = webhooks.create_webhook(alpha, url="https://93.184.215.14/secret-churn-model", created_by=None,
                                       events=["handover.accepted"])
 
+    # In production: an earlier version of the model, accepted and deployed, and the
+    # project's ingestion token (Gamma has one too, for the outsiders' side of the walk).
+    deployed = HandoverFactory(model=model, version_label="9.8.0-secret", state=HandoverState.DEPLOYED,
+                               reviewer=people["ml_engineer"])
+    signed = RevisionFactory(handover=deployed, number=1, submitted_at=timezone.now(),
+                             submitted_by=people["data_scientist"])
+    ReviewFactory(revision=signed, reviewer=people["ml_engineer"], decision=ReviewDecision.ACCEPT)
+    deployment = DeploymentFactory(handover=deployed, deployed_by=people["ml_engineer"])
+    token, ingestion_secret = ingestion_token(alpha, created_by=people["ml_engineer"],
+                                              name="secret-churn-monitor")
+    other_ingestion_secret = ingestion_token(gamma, created_by=people["member_of_other_team"])[1]
+
     gamma_model = ModelFactory(project=gamma, owner=people["member_of_other_team"], name="gamma-model")
     gamma_handover = HandoverFactory(model=gamma_model, version_label="1.0.0")
     RevisionFactory(handover=gamma_handover, number=1)
@@ -91,7 +106,8 @@ def world(db):
     return SimpleNamespace(
         team=retention, project=alpha, other_project=beta, people=people, model=model, handover=handover,
         draft=draft, artifact=artifacts[0], assignment=RoleAssignment.objects.get(user=bystander),
-        gamma_handover=gamma_handover, run=run, webhook=webhook,
+        gamma_handover=gamma_handover, run=run, webhook=webhook, deployment=deployment, token=token,
+        ingestion_secret=ingestion_secret, other_ingestion_secret=other_ingestion_secret,
         notification=people["data_scientist"].notifications.get(),
     )
 
@@ -119,4 +135,7 @@ def snapshot(world):
         "models": sorted(world.project.models.values_list("pk", "name")),
         "webhooks": sorted(Webhook.objects.values_list("pk", "url", "active")),
         "webhook deliveries": WebhookDelivery.objects.count(),
+        "deployments": sorted(Deployment.objects.values_list("pk", "status", "traffic_share")),
+        "ingestion tokens": sorted(IngestionToken.objects.values_list("pk", "revoked_at")),
+        "observations": MetricObservation.objects.count(),
     }

@@ -55,6 +55,17 @@ SPECS = {
     "handovers:diff": Spec(obj="handover"),
     "handovers:follow": Spec(obj="handover", expect={"GET": 405, "POST": 302}),
     "handovers:unfollow": Spec(obj="handover", expect={"GET": 405, "POST": 302}),
+    # --- deployments (a deployed handover of the same model, with an active deployment)
+    "deployments:deploy": Spec(obj="deployed_handover", insider=MLE, expect={"GET": 200, "POST": 400}),
+    # still deployed: the engineer is told why not and sent back
+    "deployments:retire_handover": Spec(obj="deployed_handover", insider=MLE,
+                                        expect={"GET": 405, "POST": 302}),
+    "deployments:detail": Spec(obj="deployment"),
+    "deployments:rollback": Spec(obj="deployment", insider=MLE, expect={"GET": 405, "POST": 302}),
+    "deployments:retire": Spec(obj="deployment", insider=MLE, expect={"GET": 405, "POST": 302}),
+    # a body without a name is refused
+    "deployments:tokens": Spec(obj="project", insider=MLE, expect={"GET": 200, "POST": 400}),
+    "deployments:revoke_token": Spec(obj="token", insider=MLE, expect={"GET": 405, "POST": 302}),
     # --- the API
     "api-token": Spec(public=True, expect={"GET": 405}),
     "api-root": Spec(),
@@ -87,6 +98,18 @@ SPECS = {
     "api-handover-follow": Spec(obj="handover", expect={"POST": 200}),
     "api-handover-unfollow": Spec(obj="handover", expect={"POST": 200}),
     "api-validation-run-list": Spec(),
+    # the walk's body names no handover or environment: refused
+    "api-deployment-list": Spec(expect={"GET": 200, "POST": 400}),
+    "api-deployment-detail": Spec(obj="deployment"),
+    "api-deployment-rollback": Spec(obj="deployment", insider=MLE, expect={"POST": 200}),
+    "api-deployment-retire": Spec(obj="deployment", insider=MLE, expect={"POST": 200}),
+    "api-deployment-retire-handover": Spec(insider=MLE, expect={"POST": 400}),
+    "api-deployment-observations": Spec(obj="deployment"),
+    # monitoring's: Churn Alpha's ingestion token; the walk's body has no observations
+    "api-deployment-metrics": Spec(obj="deployment", ingestion=True, expect={"POST": 400}),
+    "api-ingestion-token-list": Spec(insider=MLE, expect={"GET": 200, "POST": 400}),
+    "api-ingestion-token-detail": Spec(obj="api_token", insider=MLE),
+    "api-ingestion-token-revoke": Spec(obj="api_token", insider=MLE, expect={"POST": 200}),
     "api-validation-run-detail": Spec(obj="run"),
     # --- notifications: the data scientist's own, told of the changes requested on revision 1
     "notifications:list": Spec(),

@@ -69,7 +69,9 @@ class Spec:
     ``public``: anonymous callers are served too (login, health, schema).
     ``values``: fixed parameters for a route whose parameters name no object.
     ``form``: an API route that reads multipart forms (uploads), not JSON.
-    ``skip``: why the walk cannot call this route (it must say why)."""
+    ``skip``: why the walk cannot call this route (it must say why).
+    ``ingestion``: the route takes a project's ingestion token, not a person:
+    the insider sends Churn Alpha's, each outsider Detector Gamma's."""
 
     obj: str | None = None
     insider: str = "data_scientist"
@@ -78,6 +80,7 @@ class Spec:
     values: dict = field(default_factory=dict)
     form: bool = False
     skip: str = ""
+    ingestion: bool = False
 
 
 def routes(urlconf=None):
@@ -120,6 +123,10 @@ def _values(world, obj):
         "run": {"pk": world.run.pk},
         "notification": {"pk": world.notification.pk},
         "webhook": {"slug": world.project.slug, "pk": world.webhook.pk},
+        "deployment": {"pk": world.deployment.pk},
+        "deployed_handover": {"pk": world.deployment.handover_id},
+        "token": {"slug": world.project.slug, "pk": world.token.pk},
+        "api_token": {"pk": world.token.pk},
     }[obj]
 
 
@@ -186,9 +193,20 @@ def check_route(world, route, spec, *, snapshot):
     return findings
 
 
+def _client(world, spec, who):
+    """Who ``who`` is to this route: logged in, or (``spec.ingestion``) holding
+    their project's ingestion token: Churn Alpha's for the insider, another's for outsiders."""
+    if not spec.ingestion:
+        return logged_in(world.people[who])
+    from django.test import Client
+
+    secret = world.ingestion_secret if who == spec.insider else world.other_ingestion_secret
+    return Client(headers={"Authorization": f"Bearer {secret}"})
+
+
 def _outsider(world, route, spec, who, real, missing):
     findings = []
-    client = logged_in(world.people[who])
+    client = _client(world, spec, who)
     for method in route.methods:
         for body in bodies():
             got = send(client, method, real, body, route.api, spec.form)
@@ -229,7 +247,7 @@ def _anonymous(world, route, spec, real):
 def _insider(world, route, spec, real, missing):
     findings = []
     for method, status in spec.expect.items():
-        client = logged_in(world.people[spec.insider])
+        client = _client(world, spec, spec.insider)
         response = send(client, method, real, bodies()[0], route.api, spec.form)
         if response.status_code != status:
             findings.append(f"{route.key}: {spec.insider} {method} {real} answered {response.status_code}, "
