@@ -122,7 +122,7 @@ def test_a_deployment_that_has_ended_takes_no_metrics(engineer, project, deploym
     ({"metric": "happiness"}, "observations[1].metric"),
     ({"value": float("nan")}, "observations[1].value"),
     ({"value": "0.9"}, "observations[1].value"),
-    ({"window_start": timezone.now()}, "observations[1].window_end"),
+    ({"window_start": timezone.now() + dt.timedelta(days=1)}, "observations[1].window_end"),
     ({"window_end": dt.datetime(2026, 1, 1)}, "observations[1].window_end"),
     ({"sample_size": 0}, "observations[1].sample_size"),
 ])
