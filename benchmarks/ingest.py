@@ -220,7 +220,9 @@ def main():
             env = {**os.environ, "DATABASE_URL": with_database(base_url, name),
                    "REDIS_URL": os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL,
                    "MEDIA_ROOT": str(Path(tmp) / "media"), "DJANGO_SETTINGS_MODULE": "handoff.settings",
-                   "DEBUG": "0", "SECRET_KEY": "bench-ingest-not-secret", "ALLOWED_HOSTS": "127.0.0.1",
+                   # Production settings, but plain HTTP on loopback (no TLS proxy in front).
+                   "DEBUG": "0", "SECRET_KEY": "bench-ingest-" + "x" * 50, "ALLOWED_HOSTS": "127.0.0.1",
+                   "SECURE_SSL_REDIRECT": "0",
                    "LOG_LEVEL": "WARNING"}
             migrate = [PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"]
             subprocess.run(migrate, cwd=ROOT, env=env, check=True)
