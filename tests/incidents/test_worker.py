@@ -1,20 +1,19 @@
 """Production metrics evaluated by a real Celery worker on Redis and
-PostgreSQL: a batch stored as ingestion stores it rings the doorbell after
-commit, the worker holds it against the signed contract, and the page's
+PostgreSQL: a batch posted to the metrics endpoint with an ingestion token
+rings the doorbell after commit, the worker holds it against the signed contract, and the page's
 reader sees one incident, its breaches and its recovery. A batch whose
 doorbell was lost is rung again by the beat's sweep."""
 
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
 from django.utils import timezone
 
 from handoff.deployments.models import MetricBatch
-from handoff.deployments.signals import metrics_received
 from handoff.incidents import breaches, tasks
 from handoff.incidents.models import EventKind, Incident, IncidentStatus, Severity
 from handoff.notifications.models import Notification
+from tests.factories import ingestion_token
 from tests.timing import wait_until
 
 from .conftest import stored_batch
@@ -35,12 +34,25 @@ def worker(celery_worker, monkeypatch):
     return celery_worker
 
 
-def ingest(deployment, *values, hour):
-    """Store a batch as the ingestion endpoint does: the rows and the signal in one transaction."""
-    with transaction.atomic():
-        batch = stored_batch(deployment, *values, start=DAY + timedelta(hours=hour))
-        metrics_received.send(sender=MetricBatch, batch=batch)
-    return batch
+@pytest.fixture
+def post_metrics(client, deployment, engineer):
+    """POST hourly accuracy windows to the metrics endpoint with the project's
+    ingestion token, as monitoring does. -> the stored MetricBatch"""
+    _, secret = ingestion_token(deployment.project, created_by=engineer)
+
+    def post(*values, hour):
+        start = DAY + timedelta(hours=hour)
+        windows = [{"metric": "accuracy", "value": value, "sample_size": 500,
+                    "window_start": (start + timedelta(hours=i)).isoformat(),
+                    "window_end": (start + timedelta(hours=i + 1)).isoformat()}
+                   for i, value in enumerate(values)]
+        response = client.post(f"/api/v1/deployments/{deployment.pk}/metrics/", {"observations": windows},
+                               content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {secret}")
+        assert response.status_code == 202, response.content
+        assert response.json()["stored"] == len(values)
+        return MetricBatch.objects.get(pk=response.json()["batch"])
+
+    return post
 
 
 def evaluated(worker, *batches):
@@ -53,8 +65,9 @@ def kinds(incident):
     return list(incident.timeline.values_list("kind", flat=True))
 
 
-def test_breaches_open_one_incident_add_to_it_and_a_recovery_is_recorded(worker, deployment, scientist):
-    evaluated(worker, ingest(deployment, 0.91, hour=0))
+def test_breaches_open_one_incident_add_to_it_and_a_recovery_is_recorded(worker, deployment, scientist,
+                                                                         post_metrics):
+    evaluated(worker, post_metrics(0.91, hour=0))
     incident = Incident.objects.get()
     assert (incident.severity, incident.status, incident.metric) == (Severity.SEV2, IncidentStatus.OPEN,
                                                                     "accuracy")
@@ -65,12 +78,12 @@ def test_breaches_open_one_incident_add_to_it_and_a_recovery_is_recorded(worker,
     assert told.count() == 1
     everyone = Notification.objects.count()  # the scientist, and the engineer of a SEV2
 
-    evaluated(worker, ingest(deployment, 0.90, hour=1), ingest(deployment, 0.89, hour=2))
+    evaluated(worker, post_metrics(0.90, hour=1), post_metrics(0.89, hour=2))
     assert Incident.objects.count() == 1
     assert kinds(incident) == [EventKind.OPENED] + [EventKind.BREACH] * 3
     assert told.count() == 1 and Notification.objects.count() == everyone
 
-    evaluated(worker, ingest(deployment, 0.97, hour=3))
+    evaluated(worker, post_metrics(0.97, hour=3))
     assert kinds(incident) == [EventKind.OPENED] + [EventKind.BREACH] * 3 + [EventKind.RECOVERY]
     assert Incident.objects.count() == 1
 
