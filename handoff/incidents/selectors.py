@@ -1,9 +1,15 @@
 """Read queries of incidents for pages, the API and the dashboards."""
 
-from handoff.access import scope
+from django.db.models import Q
+
+from handoff.access import Action, people_allowing, scope
 from handoff.core.errors import NotFound
 
 from .models import Incident
+
+# How many of the breaching metric's recent windows the incident page charts.
+CHART_WINDOWS = 48
+ROW_RELATED = ("project__team", "handover__model", "deployment", "assignee", "reporter", "owner")
 
 
 def visible_incidents(user):
@@ -11,12 +17,55 @@ def visible_incidents(user):
     return scope(Incident.objects.all(), user)
 
 
+def triage_queue(user):
+    """The incidents of ``user``'s projects as the queue lists them: most
+    severe first, then the longest waiting (filter with ``IncidentFilter``)."""
+    return (visible_incidents(user).select_related(*ROW_RELATED)
+            .order_by("severity", "opened_at", "id"))
+
+
 def incident_for(user, pk):
     """The incident if ``user`` may see it, else NotFound (a 404)."""
     incident = (visible_incidents(user)
                 .select_related("project__team", "deployment", "revision", "handover__model", "owner",
-                                "assignee", "reporter", "fix_handover")
+                                "assignee", "reporter", "fix_handover__model")
                 .filter(pk=pk).first())
     if incident is None:
         raise NotFound("Not found.")
     return incident
+
+
+def timeline_of(incident):
+    """Its timeline, oldest first, with who did each thing."""
+    return incident.timeline.select_related("actor").order_by("created_at", "id")
+
+
+def comments_of(incident):
+    return timeline_of(incident).filter(kind="comment")
+
+
+def action_items_of(incident):
+    return incident.action_items.select_related("owner")
+
+
+def engineers_of(project):
+    """Whom an incident of ``project`` may be assigned to."""
+    return people_allowing(project, Action.TRIAGE_INCIDENT).order_by("username")
+
+
+def metric_windows(incident, count=CHART_WINDOWS):
+    """The breaching metric's last ``count`` windows on the incident's
+    deployment, oldest first (empty for an incident opened by hand)."""
+    if incident.deployment_id is None or not incident.metric:
+        return []
+    from handoff.deployments.models import MetricObservation
+
+    rows = (MetricObservation.objects.filter(deployment_id=incident.deployment_id, metric=incident.metric)
+            .order_by("-window_start", "-id").only("window_start", "window_end", "value")[:count])
+    return list(reversed(rows))
+
+
+def incidents_of_handover(user, handover):
+    """Incidents about ``handover`` and those it is the fix of, for its page."""
+    return (visible_incidents(user).filter(Q(handover=handover) | Q(fix_handover=handover))
+            .select_related("assignee").order_by("-opened_at", "-id"))
