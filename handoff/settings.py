@@ -328,6 +328,8 @@ SPECTACULAR_SETTINGS = {
         "CheckStatusEnum": "handoff.validation.models.CheckStatus",
         "MetricEnum": "handoff.handovers.models.Metric",
         "ProductionMetricEnum": "handoff.deployments.models.ProductionMetric",
+        "IncidentStatusEnum": "handoff.incidents.models.IncidentStatus",
+        "SeverityEnum": "handoff.incidents.models.Severity",
     },
 }
 

@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 from handoff.core import views as core_views
 from handoff.deployments.api.urls import router as deployments_router
 from handoff.handovers.api.urls import router as handovers_router
+from handoff.incidents.api.urls import router as incidents_router
 from handoff.notifications.api.urls import router as notifications_router
 from handoff.teams import views as team_views
 from handoff.teams.api.urls import router as teams_router
@@ -18,7 +19,7 @@ api_router = DefaultRouter()
 # argument they do not take.
 api_router.include_format_suffixes = False
 for app_router in (teams_router, handovers_router, validation_router, notifications_router,
-                   deployments_router):
+                   deployments_router, incidents_router):
     api_router.registry.extend(app_router.registry)
 
 api_v1 = [
