@@ -20,6 +20,7 @@ from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from handoff.handovers.models import ArtifactKind, HandoverState, Metric, ReviewDecision
+from handoff.incidents.models import ActionItem, EventKind, TimelineEvent
 from handoff.teams.models import Role
 from tests.factories import (
     ArtifactFactory,
@@ -28,6 +29,7 @@ from tests.factories import (
     ClaimedMetricFactory,
     CommentFactory,
     HandoverFactory,
+    IncidentFactory,
     ModelFactory,
     ProjectFactory,
     ReviewFactory,
@@ -286,8 +288,9 @@ def test_handover_page_queries_do_not_grow_with_revisions_artifacts_claims_and_d
     def grow(n):
         return page.on_page(page.grow(n))
 
+    # 14: one of them lists the handover's incidents (incidents' template tag).
     assert_queries_do_not_grow(logged_in(world.scientist), page.handover.get_absolute_url(), grow,
-                               ceiling=13)
+                               ceiling=14)
 
 
 @covers("handovers:detail")
@@ -307,7 +310,7 @@ def test_owner_page_after_a_change_request_queries_do_not_grow_and_the_request_c
         return [top, *page.on_page(page.grow(n))]
 
     url = page.handover.get_absolute_url()
-    _, owner = assert_queries_do_not_grow(logged_in(world.scientist), url, grow, ceiling=13)
+    _, owner = assert_queries_do_not_grow(logged_in(world.scientist), url, grow, ceiling=14)
     reviewer = logged_in(world.engineer)
     reviewer.get(url)  # fills per-process caches, as for the owner
     with CaptureQueriesContext(connection) as queries:
@@ -721,6 +724,105 @@ def test_api_token_detail_queries_do_not_grow_with_other_tokens(world):
 # What each needs today, with two queries of headroom.
 DEPLOYMENT_PAGE, DEPLOY_PAGE, TOKENS_PAGE = 10, 7, 7
 API_DEPLOYMENTS, API_DEPLOYMENT, API_OBSERVATIONS, API_TOKENS, API_TOKEN = 6, 5, 7, 6, 7
+# --- incidents -----------------------------------------------------------------------------------------
+
+
+def _incidents(world, n, **kwargs):
+    """n open incidents in Churn Alpha, each about a handover of its own model and assigned to an
+    engineer of its own -> strings the queue shows of them."""
+    shown = []
+    for _ in range(n):
+        handover = handover_in(world.project, revisions=1)
+        assignee = person(world.project, Role.ML_ENGINEER)
+        incident = IncidentFactory(project=world.project, handover=handover, assignee=assignee,
+                                   reporter=person(world.project, Role.DATA_ENGINEER), title=mark("incident"),
+                                   **kwargs)
+        shown += [incident.title, handover.model.name, assignee.display_name]
+    return shown
+
+
+def _incident_history(incident, n):
+    """n comments by n people and n action items owned by n people on ``incident``."""
+    shown = []
+    for _ in range(n):
+        author = person(incident.project, Role.DATA_ENGINEER)
+        event = TimelineEvent.objects.create(incident=incident, kind=EventKind.COMMENT, actor=author,
+                                             body=mark("comment"), created_at=timezone.now())
+        item = ActionItem.objects.create(incident=incident, text=mark("item"),
+                                         owner=person(incident.project, Role.ML_ENGINEER))
+        shown += [event.body, author.display_name, item.text, item.owner.display_name]
+    return shown
+
+
+@covers("incidents:triage")
+def test_triage_queue_queries_do_not_grow_with_incidents(world):
+    assert_queries_do_not_grow(logged_in(world.engineer), reverse("incidents:triage"),
+                               lambda n: _incidents(world, n), ceiling=10)
+
+
+@covers("handovers:detail")
+def test_handover_page_queries_do_not_grow_with_its_incidents(world):
+    handover = handover_in(world.project, revisions=1)
+
+    def grow(n):
+        shown = []
+        for _ in range(n):
+            incident = IncidentFactory(project=world.project, handover=handover, title=mark("incident"),
+                                       assignee=person(world.project, Role.ML_ENGINEER))
+            shown += [incident.title, incident.assignee.display_name]
+        return shown
+
+    assert_queries_do_not_grow(logged_in(world.scientist), handover.get_absolute_url(), grow, ceiling=14)
+
+
+@covers("incidents:detail")
+def test_incident_page_queries_do_not_grow_with_its_timeline_and_action_items(world):
+    incident = IncidentFactory(project=world.project, handover=handover_in(world.project, revisions=1))
+    assert_queries_do_not_grow(logged_in(world.engineer), incident.get_absolute_url(),
+                               lambda n: _incident_history(incident, n), ceiling=14)
+
+
+@covers("incidents:new")
+def test_new_incident_page_queries_do_not_grow_with_projects_and_handovers(world):
+    def grow(n):
+        shown = []
+        for _ in range(n):
+            project = project_of_mine(world.scientist)
+            handover = handover_in(project, revisions=1)
+            shown += [project.name, handover.model.name]
+        return shown
+
+    assert_queries_do_not_grow(logged_in(world.scientist), reverse("incidents:new"), grow, ceiling=8)
+
+
+@covers("api-incident-list")
+def test_api_incident_list_queries_do_not_grow_with_incidents(world):
+    def grow(n):
+        return [f'"title":"{text}"' for text in _incidents(world, n)[::3]]
+
+    assert_queries_do_not_grow(logged_in(world.engineer), "/api/v1/incidents/", grow, ceiling=8)
+
+
+@covers("api-incident-timeline", "api-incident-comments")
+def test_api_incident_timeline_and_comments_queries_do_not_grow_with_events(world):
+    incident = IncidentFactory(project=world.project)
+
+    def grow(n):
+        return [f'"body":"{text}"' for text in _incident_history(incident, n)[::4]]
+
+    for url in (f"/api/v1/incidents/{incident.pk}/timeline/", f"/api/v1/incidents/{incident.pk}/comments/"):
+        assert_queries_do_not_grow(logged_in(world.engineer), url, grow, ceiling=8)
+
+
+@covers("api-incident-postmortem")
+def test_api_postmortem_queries_do_not_grow_with_action_items(world):
+    incident = IncidentFactory(project=world.project)
+
+    def grow(n):
+        return [f'"text":"{text}"' for text in _incident_history(incident, n)[2::4]]
+
+    url = f"/api/v1/incidents/{incident.pk}/postmortem/"
+    assert_queries_do_not_grow(logged_in(world.engineer), url, grow, ceiling=8)
 
 
 # --- every route is measured ---------------------------------------------------------------------------
@@ -733,6 +835,7 @@ NOT_MEASURED = {
     "api-artifact-download": "streams one file found by one scoped lookup; lists nothing",
     "api-model-detail": "one model with its project and owner (select_related); nests no list",
     "api-artifact-detail": "one artifact with its uploader (select_related); nests no list",
+    "api-incident-detail": "one incident with its project and people (select_related); nests no list",
     "api-root": "the API index: links to the resources, reads no data",
     "schema": "the OpenAPI document, generated from code; reads no data",
     "api-docs": "Swagger UI over the schema; reads no data",

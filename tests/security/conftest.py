@@ -16,6 +16,7 @@ from django.utils import timezone
 from handoff.deployments.models import Deployment, IngestionToken, MetricObservation
 from handoff.handovers import notices
 from handoff.handovers.models import ArtifactKind, HandoverState, ReviewDecision
+from handoff.incidents.models import ActionItem, EventKind, Incident, Severity, TimelineEvent
 from handoff.notifications import webhooks
 from handoff.notifications.models import Webhook, WebhookDelivery
 from handoff.teams.models import Role, RoleAssignment
@@ -27,6 +28,7 @@ from tests.factories import (
     CommentFactory,
     DeploymentFactory,
     HandoverFactory,
+    IncidentFactory,
     ModelFactory,
     ProjectFactory,
     ReviewFactory,
@@ -98,6 +100,13 @@ def world(db):
     token, ingestion_secret = ingestion_token(alpha, created_by=people["ml_engineer"],
                                               name="secret-churn-monitor")
     other_ingestion_secret = ingestion_token(gamma, created_by=people["member_of_other_team"])[1]
+    # An open SEV2 incident about the handover (its owner, Dana, is the incident's owner), with its
+    # opening on the timeline and an action item. Made as rows: the service would tell Dana of it.
+    incident = IncidentFactory(project=alpha, handover=handover, title="secret-churn-model scores drift",
+                               severity=Severity.SEV2, description="secret incident description")
+    TimelineEvent.objects.create(incident=incident, kind=EventKind.OPENED, created_at=incident.opened_at,
+                                 details={"severity": "sev2"})
+    action_item = ActionItem.objects.create(incident=incident, text="secret action item")
 
     gamma_model = ModelFactory(project=gamma, owner=people["member_of_other_team"], name="gamma-model")
     gamma_handover = HandoverFactory(model=gamma_model, version_label="1.0.0")
@@ -109,6 +118,7 @@ def world(db):
         gamma_handover=gamma_handover, run=run, webhook=webhook, deployment=deployment, token=token,
         ingestion_secret=ingestion_secret, other_ingestion_secret=other_ingestion_secret,
         notification=people["data_scientist"].notifications.get(),
+        incident=incident, action_item=action_item,
     )
 
 
@@ -138,4 +148,10 @@ def snapshot(world):
         "deployments": sorted(Deployment.objects.values_list("pk", "status", "traffic_share")),
         "ingestion tokens": sorted(IngestionToken.objects.values_list("pk", "revoked_at")),
         "observations": MetricObservation.objects.count(),
+        "incidents": sorted(Incident.objects.filter(project=world.project).values_list(
+            "pk", "status", "severity", "assignee_id", "postmortem", "escalated_at", "fix_handover_id")),
+        "incident timeline": sorted(TimelineEvent.objects.filter(incident__project=world.project)
+                                    .values_list("pk", "kind", "body")),
+        "action items": sorted(ActionItem.objects.filter(incident__project=world.project)
+                               .values_list("pk", "text", "done")),
     }
