@@ -37,12 +37,14 @@ from schemathesis.specs.openapi import checks
 
 from handoff.handovers import notices
 from handoff.handovers.models import HandoverState
+from handoff.incidents.models import ActionItem, IncidentStatus
 from handoff.teams.models import Role
 from handoff.wsgi import application
 from tests.factories import (
     AuditEventFactory,
     CheckResultFactory,
     DeploymentFactory,
+    IncidentFactory,
     ProjectFactory,
     ReviewFactory,
     ValidationRunFactory,
@@ -72,6 +74,11 @@ CONFIG = {
     }],
 }
 REVIEWER_ACTIONS = re.compile(r"/(accept|request-changes)/$")
+# The status an incident must be in for each lifecycle action (else: open).
+INCIDENT_STATUS_FOR = {
+    "investigate": IncidentStatus.ACKNOWLEDGED, "mitigate": IncidentStatus.INVESTIGATING,
+    "resolve": IncidentStatus.MITIGATED, "close": IncidentStatus.RESOLVED, "reopen": IncidentStatus.RESOLVED,
+}
 
 # Every schema-valid request is accepted: the rules no JSON Schema can state
 # (a claim that fits the task type, fairness terms that agree) wait for submit,
@@ -145,13 +152,19 @@ def world(db):
     deployment = DeploymentFactory(handover=accepted_handover(project=project, reviewer=engineer)[0])
     token, secret = ingestion_token(project, created_by=engineer)
     outsider_secret = ingestion_token(outsider.role_assignments.get().project)[1]
+    # An incident about the draft's model in each status, so that each lifecycle action has one it
+    # may move (the scientist owns the model: they may file its fix).
+    incidents = {status: IncidentFactory(project=project, handover=draft, status=status)
+                 for status in IncidentStatus}
+    action_item = ActionItem.objects.create(incident=incidents[IncidentStatus.OPEN], text="Alert on drift")
     return SimpleNamespace(
         project=project, draft=draft, under_review=under_review, revised=revised,
         artifact=revision.artifacts.first(), run=run, notification=scientist.notifications.get(),
-        scientist=_token(scientist), engineer=_token(engineer),
+        scientist=_token(scientist), engineer=_token(engineer), engineer_name=engineer.username,
         outsider=_token(outsider), deployment=deployment, token=token,
         ingestion={"Authorization": f"Bearer {secret}"},
         outsider_ingestion={"Authorization": f"Bearer {outsider_secret}"},
+        incidents=incidents, action_item=action_item,
     )
 
 
@@ -179,6 +192,11 @@ def _on_real_objects(case, world):
         values = {"slug": world.project.slug}
     elif path.startswith("/api/v1/teams/"):
         values = {"slug": world.project.team.slug}
+    elif path.startswith("/api/v1/incidents/"):
+        action = path.rstrip("/").rsplit("/", 1)[-1]
+        status = INCIDENT_STATUS_FOR.get(action, IncidentStatus.OPEN)
+        headers = world.scientist if action == "fix" else world.engineer
+        values = {"id": world.incidents[status].pk, "item_id": world.action_item.pk}
     elif path.startswith("/api/v1/notifications/"):
         values = {"id": world.notification.pk}
     elif path.startswith("/api/v1/deployments/"):
@@ -200,10 +218,16 @@ def _outsider_headers(case, world):
 
 def _body_on_real_objects(case, world):
     """A valid body of a create with the model, project or handover it names
-    replaced by the world's (one the scientist may file into, or see), else None."""
+    replaced by the world's (one the scientist may file into, or see), or of an
+    assignment with the world's engineer as the assignee, else None."""
+    negative = case.meta.is_negative_at(ParameterLocation.BODY)
+    if (case.operation.path.endswith("/assign/") and isinstance(case.body, dict)
+            and isinstance(case.body.get("assignee"), str) and not negative):
+        return {**case.body, "assignee": world.engineer_name}
     name = {"/api/v1/handovers/": "model", "/api/v1/models/": "project",
             "/api/v1/ingestion-tokens/": "project", "/api/v1/deployments/": "handover",
-            "/api/v1/deployments/retire-handover/": "handover"}.get(case.operation.path)
+            "/api/v1/deployments/retire-handover/": "handover",
+            "/api/v1/incidents/": "project"}.get(case.operation.path)
     if (
         name is None or case.method.upper() != "POST" or not isinstance(case.body, dict)
         or name not in case.body or case.meta.is_negative_at(ParameterLocation.BODY)
@@ -211,7 +235,10 @@ def _body_on_real_objects(case, world):
         return None
     real = {"model": world.draft.model_id, "project": world.project.slug,
             "handover": world.deployment.handover_id}
-    return {**case.body, name: real[name]}
+    body = {**case.body, name: real[name]}
+    if case.operation.path == "/api/v1/incidents/":
+        body.update(deployment=None, handover=world.draft.pk)
+    return body
 
 
 def _windows_in_order(case):
@@ -278,6 +305,9 @@ def _call_and_validate(case, world):
     # On real objects: generated ids would be a 404 before the rest of the request is read.
     case.path_parameters, headers = _on_real_objects(case, world)
     _windows_in_order(case)
+    body = _body_on_real_objects(case, world)
+    if body is not None:
+        case.body = body
     case.call_and_validate(headers=headers, checks=CHECKS_ALL)
     if case.method.upper() == case.operation.method.upper() and not _is_coverage_probe(case):
         # Out of reach is a 404 before anything else is looked at, body included.

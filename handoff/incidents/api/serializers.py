@@ -28,6 +28,9 @@ class IncidentSerializer(serializers.ModelSerializer):
     reporter = serializers.SlugRelatedField(**USER, help_text="Null: opened by monitoring")
     assignee = serializers.SlugRelatedField(**USER)
     owner = serializers.SlugRelatedField(**USER, help_text="The model's data scientist")
+    # Text, not the enum: empty until the incident is resolved.
+    root_cause = serializers.CharField(read_only=True,
+                                       help_text=f"Empty, or one of {', '.join(RootCause.values)}")
     available_actions = serializers.SerializerMethodField(
         help_text="Lifecycle actions you may take now (POST /incidents/{id}/<action>/)")
 
@@ -49,11 +52,12 @@ class IncidentSerializer(serializers.ModelSerializer):
 
 
 class IncidentCreateSerializer(InputSerializer):
-    project = serializers.CharField(max_length=64, help_text="The project's slug (one of yours, else 404)")
-    title = serializers.CharField(max_length=TITLE_LIMIT)
+    project = serializers.CharField(max_length=64, trim_whitespace=False,
+                                    help_text="The project's slug (one of yours, else 404)")
+    title = serializers.CharField(max_length=TITLE_LIMIT, trim_whitespace=False)
     severity = serializers.ChoiceField(choices=Severity.choices)
     description = serializers.CharField(required=False, allow_blank=True, default="", max_length=TEXT_LIMIT,
-                                        help_text="Markdown")
+                                        trim_whitespace=False, help_text="Markdown")
     deployment = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=BIGGEST_ID,
                                           help_text="A deployment of the project (one you cannot see: 404)")
     handover = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=BIGGEST_ID,
@@ -61,7 +65,7 @@ class IncidentCreateSerializer(InputSerializer):
 
 
 class AssignInputSerializer(InputSerializer):
-    assignee = serializers.CharField(allow_null=True, max_length=150,
+    assignee = serializers.CharField(allow_null=True, max_length=150, trim_whitespace=False,
                                      help_text="Username of an ML engineer of the project; null unassigns")
 
 
@@ -71,16 +75,18 @@ class SeverityInputSerializer(InputSerializer):
 
 class ResolveInputSerializer(InputSerializer):
     root_cause = serializers.ChoiceField(choices=RootCause.choices)
-    resolution_summary = serializers.CharField(max_length=TEXT_LIMIT, help_text="What was done")
+    resolution_summary = serializers.CharField(max_length=TEXT_LIMIT, help_text="What was done",
+                                               trim_whitespace=False)
 
 
 class NoteInputSerializer(InputSerializer):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=TEXT_LIMIT,
-                                 help_text="Optional, shown on the timeline")
+                                 trim_whitespace=False, help_text="Optional, shown on the timeline")
 
 
 class FixInputSerializer(InputSerializer):
     version_label = serializers.CharField(max_length=Handover._meta.get_field("version_label").max_length,
+                                          trim_whitespace=False,
                                           help_text="The new version of the incident's model, such as 1.5.0")
 
 
@@ -133,7 +139,7 @@ class PostmortemInputSerializer(InputSerializer):
 
 
 class ActionItemInputSerializer(InputSerializer):
-    text = serializers.CharField(max_length=ACTION_ITEM_LIMIT)
+    text = serializers.CharField(max_length=ACTION_ITEM_LIMIT, trim_whitespace=False)
 
 
 class ActionItemDoneSerializer(InputSerializer):

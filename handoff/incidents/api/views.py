@@ -30,6 +30,7 @@ ERRORS = {
     404: OpenApiResponse(description="Not found, or outside your projects"),
     409: OpenApiResponse(description="The incident is not in a state that allows this"),
 }
+PAGE_ERROR = OpenApiResponse(description="A page or page size that is not a whole number in range")
 ITEM = OpenApiParameter("item_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Action item id")
 # Lifecycle moves whose body is empty or an optional note.
 PLAIN_MOVES = ("acknowledge", "investigate", "close")
@@ -202,7 +203,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return Response(s.FixCreatedSerializer(handover).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(summary="The incident's timeline, oldest first", tags=TAGS,
-                   responses={200: s.TimelineEventSerializer(many=True), 404: ERRORS[404]})
+                   responses={200: s.TimelineEventSerializer(many=True), 400: PAGE_ERROR, 404: ERRORS[404]})
     @action(detail=True, methods=["get"], filterset_class=None, filter_backends=[])
     def timeline(self, request, pk=None):
         return self._events(selectors.timeline_of(self.get_object()))
@@ -212,7 +213,8 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return self.get_paginated_response(s.TimelineEventSerializer(page, many=True).data)
 
     @extend_schema(methods=["GET"], summary="The incident's comments, oldest first", tags=TAGS,
-                   request=None, responses={200: s.TimelineEventSerializer(many=True), 404: ERRORS[404]})
+                   request=None,
+                   responses={200: s.TimelineEventSerializer(many=True), 400: PAGE_ERROR, 404: ERRORS[404]})
     @extend_schema(methods=["POST"], summary="Comment on the incident (anyone on the project)", tags=TAGS,
                    request=s.IncidentCommentInputSerializer,
                    responses={201: s.IncidentCommentCreatedSerializer, **ERRORS})
@@ -256,7 +258,8 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         item = services.add_action_item(request.user, incident, text=data["text"])
         return Response(s.ActionItemSerializer(item).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(summary="Tick an action item done, or not done", tags=TAGS, parameters=[ITEM],
+    @extend_schema(summary="Tick an action item done, or not done", tags=TAGS,
+                   description="PATCH without `done` changes nothing.", parameters=[ITEM],
                    request=s.ActionItemDoneSerializer, responses={200: s.ActionItemSerializer, **ERRORS})
     @action(detail=True, methods=["patch"], url_path=r"action-items/(?P<item_id>[0-9]+)",
             url_name="action-item")
@@ -266,6 +269,8 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         if item is None:
             raise NotFound("Not found.")
         item.incident = incident
-        data = self._input(s.ActionItemDoneSerializer)
-        item = services.set_action_item_done(request.user, item, done=data["done"])
+        serializer = s.ActionItemDoneSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        if "done" in serializer.validated_data:  # a PATCH without it changes nothing
+            item = services.set_action_item_done(request.user, item, done=serializer.validated_data["done"])
         return Response(s.ActionItemSerializer(item).data)
