@@ -8,12 +8,13 @@ from handoff.validation.models import ValidationRun
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_seed_demo_files_accepted_awaiting_review_failed_and_draft_handovers_once():
+def test_seed_demo_files_deployed_awaiting_review_failed_and_draft_handovers_once():
     call_command("seed_demo")
     call_command("seed_demo")
 
+    # 1.0.0 was accepted, then deployed (tests/incidents/test_demo.py).
     states = dict(Handover.objects.values_list("version_label", "state"))
-    assert states == {"1.0.0": "accepted", "1.1.0": "awaiting_review", "1.2.0": "validation_failed",
+    assert states == {"1.0.0": "deployed", "1.1.0": "awaiting_review", "1.2.0": "validation_failed",
                       "1.3.0": "draft"}
     assert Artifact.objects.count() == 12
     # Real reports: every check passed on the true claims; the overstated accuracy failed alone.
