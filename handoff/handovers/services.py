@@ -125,9 +125,9 @@ class Mentions(NamedTuple):
     outsiders: list
 
 
-def _mentions(handover, text, *, field):
-    """The people ``@mentioned`` in ``text``, split by whether they may see the
-    handover (``access`` decides). A username that is no one's is refused:
+def mentions_in(obj, text, *, field):
+    """The people ``@mentioned`` in ``text``, split by whether they may see
+    ``obj`` (a handover, an incident: ``access`` decides). A username that is no one's is refused:
     DomainError on ``field``, so nothing is stored. -> Mentions"""
     names = mentioned_usernames(text)
     if not names:
@@ -138,7 +138,7 @@ def _mentions(handover, text, *, field):
         raise DomainError(
             f"No one here is called {_join(unknown)}; check the spelling. Nothing was posted.", field=field)
     people = [found[name] for name in names]
-    members = [person for person in people if can(person, Action.VIEW, handover)]
+    members = [person for person in people if can(person, Action.VIEW, obj)]
     return Mentions(members, [person for person in people if person not in members])
 
 
@@ -471,7 +471,7 @@ def record_validation_outcome(revision, *, passed, worker=None, decides=None, **
 def _decide(actor, revision, transition, decision, comment):
     handover = revision.handover
     require(actor, Action.REVIEW_REVISION, handover)
-    mentions = _mentions(handover, comment, field="comment")
+    mentions = mentions_in(handover, comment, field="comment")
     with transaction.atomic():
         handover = _lock(handover)
         revision = Revision.objects.get(pk=revision.pk)
@@ -589,7 +589,7 @@ def add_comment(actor, handover, *, body):
     require(actor, Action.COMMENT, handover)
     body = _required_text(body, field="body", empty="Write something to comment.", what="comment",
                           limit=20000)
-    mentions = _mentions(handover, body, field="body")
+    mentions = mentions_in(handover, body, field="body")
     with transaction.atomic():
         comment = Comment.objects.create(
             handover=handover, revision=current_revision(handover), author=actor, body=body

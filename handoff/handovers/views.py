@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from handoff import access
 from handoff.access import Action
 from handoff.core.errors import DomainError, Forbidden, NotFound
+from handoff.core.feedback import warn_not_told
 
 from . import notices, selectors, services
 from .contract import TERM_FIELDS, TERM_LABELS
@@ -122,16 +123,6 @@ def _discussion(handover, revisions):
     for (_, entry), text in zip(entries, texts, strict=True):
         entry.html = render_markdown(text, mention_link=mention_link)
     return entries
-
-
-def _say_who_was_not_told(request, mentions):
-    """After a comment or review: name those mentioned who are not on the project."""
-    outsiders = [f"@{person.username}" for person in mentions.outsiders]
-    if len(outsiders) == 1:
-        messages.warning(request, f"{outsiders[0]} is not on this project and was not notified.")
-    elif outsiders:
-        names = ", ".join(outsiders[:-1]) + " and " + outsiders[-1]
-        messages.warning(request, f"{names} are not on this project and were not notified.")
 
 
 def _is_async(request):
@@ -407,7 +398,7 @@ def accept(request, pk):
     except DomainError as error:
         return _refused_review(request, handover, error)
     messages.success(request, f"Accepted {handover}. The signed contract is recorded below.")
-    _say_who_was_not_told(request, review.mentions)
+    warn_not_told(request, review.mentions.outsiders)
     return redirect(handover)
 
 
@@ -438,7 +429,7 @@ def request_changes(request, pk):
     except DomainError as error:
         return _refused_review(request, handover, error)
     messages.success(request, "Changes requested. The owner sees your comment on this page.")
-    _say_who_was_not_told(request, review.mentions)
+    warn_not_told(request, review.mentions.outsiders)
     return redirect(handover)
 
 
@@ -478,7 +469,7 @@ def add_comment(request, pk):
         form.add_error("body", error.message)
         return _detail_page(request, handover, comment_form=form, status=400)
     messages.success(request, "Comment added.")
-    _say_who_was_not_told(request, comment.mentions)
+    warn_not_told(request, comment.mentions.outsiders)
     return redirect(f"{reverse('handovers:detail', args=[handover.pk])}#comments")
 
 

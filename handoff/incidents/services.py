@@ -10,7 +10,6 @@ Breaches found in production metrics are recorded by ``breaches.py``.
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -20,7 +19,6 @@ from handoff.audit.services import record
 from handoff.core.errors import Conflict, DomainError, NotFound
 from handoff.core.locking import lock_row
 from handoff.handovers import services as handover_services
-from handoff.handovers.markdown import mentioned_usernames
 from handoff.handovers.models import HandoverState
 
 from . import notices
@@ -74,22 +72,6 @@ def _choice(value, choices, *, field, what):
         labels = ", ".join(label for label in choices.labels)
         raise DomainError(f"Choose a {what}: {labels}.", field=field)
     return choices(value)
-
-
-def _mentioned(incident, text, *, field):
-    """Members of the project ``@mentioned`` in ``text`` (told), and those
-    who are not (not told); an unknown username is refused."""
-    names = mentioned_usernames(text)
-    if not names:
-        return [], []
-    found = {user.username: user for user in get_user_model().objects.filter(username__in=names)}
-    unknown = [f"@{name}" for name in names if name not in found]
-    if unknown:
-        raise DomainError(f"No one here is called {', '.join(unknown)}; check the spelling. "
-                          "Nothing was posted.", field=field)
-    people = [found[name] for name in names]
-    members = [person for person in people if can(person, Action.VIEW, incident)]
-    return members, [person for person in people if person not in members]
 
 
 # --- opening -------------------------------------------------------------------------------------
@@ -311,7 +293,7 @@ def add_comment(actor, incident, *, body):
     project); ``@mentions`` of members tell them. -> TimelineEvent"""
     require(actor, Action.COMMENT, incident)
     body = _text(body, field="body", limit=TEXT_LIMIT, what="comment")
-    members, outsiders = _mentioned(incident, body, field="body")
+    members, outsiders = handover_services.mentions_in(incident, body, field="body")
     with transaction.atomic():
         incident = _lock(incident)
         event = add_event(incident, EventKind.COMMENT, actor, body=body)

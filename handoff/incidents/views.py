@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from handoff import access
 from handoff.access import Action
 from handoff.core.errors import DomainError, NotFound
+from handoff.core.feedback import warn_not_told
 from handoff.handovers.markdown import render_markdown
 
 from . import chart, selectors, services
@@ -277,15 +278,6 @@ def escalate(request, pk):
     return _back(request, incident)
 
 
-def _say_who_was_not_told(request, people):
-    names = [f"@{person.username}" for person in people]
-    if len(names) == 1:
-        messages.warning(request, f"{names[0]} is not on this project and was not notified.")
-    elif names:
-        messages.warning(request, f"{', '.join(names[:-1])} and {names[-1]} are not on this project "
-                                  "and were not notified.")
-
-
 @login_required
 @require_POST
 def comment(request, pk):
@@ -302,7 +294,7 @@ def comment(request, pk):
         form.add_error("body", error.message)  # a mention of no one: said on the field, text kept
         return _detail_page(request, incident, comment_form=form, status=400)
     messages.success(request, "Comment added.")
-    _say_who_was_not_told(request, event.not_told)
+    warn_not_told(request, event.not_told)
     return redirect(f"{incident.get_absolute_url()}#timeline")
 
 
