@@ -545,13 +545,15 @@ def _blocking_problem(name: str, ev: Evidence) -> str | None:
 def _metric_outcome(terms: Terms, claim, ev: Evidence) -> Outcome:
     name = claim.metric
     key = metric_key(name)
+    # A requirement with only a bound claims no value: there is nothing for a tolerance to apply to.
+    tolerance = terms.tolerance if claim.claimed is not None else None
     why_not = _applies(name, terms)
     if why_not:
         return skipped(key, f"cannot be measured: {why_not}", claimed=claim.claimed)
     problem = _blocking_problem(name, ev)
     if problem:
         return failed(
-            key, f"{name} cannot be measured: {problem}", claimed=claim.claimed, tolerance=terms.tolerance
+            key, f"{name} cannot be measured: {problem}", claimed=claim.claimed, tolerance=tolerance
         )
     if ev.rows == 0:
         return skipped(
@@ -560,9 +562,7 @@ def _metric_outcome(terms: Terms, claim, ev: Evidence) -> Outcome:
     try:
         value = compute(name, ev)
     except metrics.Undefined as exc:
-        return failed(
-            key, f"{name} cannot be measured: {exc}", claimed=claim.claimed, tolerance=terms.tolerance
-        )
+        return failed(key, f"{name} cannot be measured: {exc}", claimed=claim.claimed, tolerance=tolerance)
     details = {"rows": ev.rows, **ev.notes}
     if ev.class_names:
         details["classes"] = ev.class_names[:100]

@@ -11,10 +11,13 @@ REQUIRED_KINDS = ("model", "predictions", "labels")
 
 @dataclass
 class Claim:
-    """One claimed metric: the value stated, and optionally the worst acceptable."""
+    """One metric requirement: the value claimed, and optionally the worst acceptable.
+
+    ``claimed`` is None for a requirement that is only a bound (an agreed minimum or
+    maximum, with no value claimed): it is then judged by its bound alone."""
 
     metric: str
-    claimed: float
+    claimed: float | None = None
     minimum: float | None = None
     maximum: float | None = None
 

@@ -116,6 +116,43 @@ def test_limits_fail_with_the_limit_named(tmp_path, binary_case):
     )
 
 
+@pytest.mark.parametrize(
+    ("metric", "side", "offset", "status", "verdict"),
+    [
+        ("accuracy", "minimum", -0.05, PASS, "not below the minimum of {:.3f}"),
+        ("accuracy", "minimum", +0.05, FAIL, "below the minimum of {:.3f}"),
+        ("log_loss", "maximum", +0.05, PASS, "within the maximum of {:.3f}"),
+        ("log_loss", "maximum", -0.05, FAIL, "above the maximum of {:.3f}"),
+    ],
+    ids=["minimum-met", "minimum-missed", "maximum-met", "maximum-exceeded"],
+)
+def test_a_bound_without_a_claimed_value_is_judged_by_the_bound_alone(
+    tmp_path, binary_case, metric, side, offset, status, verdict
+):
+    actual = _binary_oracle(binary_case)[metric]
+    limit = actual + offset
+    predictions, labels = binary_case.write(tmp_path)
+    terms = Terms("binary_classification", "scikit-learn", [Claim(metric, None, **{side: limit})])
+    outcome = _check(terms, predictions, labels)[f"metric.{metric}"]
+    assert outcome.status == status
+    assert outcome.message == (
+        f"{metric} measured {actual:.3f} on {len(binary_case.ids)} rows: {verdict.format(limit)}"
+    )
+    assert (outcome.claimed, outcome.tolerance, outcome.limit) == (None, None, limit)
+
+
+def test_a_bound_without_a_claimed_value_that_cannot_be_measured_has_no_tolerance(tmp_path, binary_case):
+    columns = binary_case.predictions_columns()
+    del columns["score"]
+    predictions = artifact(write_table(tmp_path / "p.csv", columns), "predictions")
+    labels = artifact(write_table(tmp_path / "l.csv", binary_case.labels_columns()), "labels")
+    terms = Terms("binary_classification", "scikit-learn", [Claim("roc_auc", minimum=0.9)])
+    outcome = _check(terms, predictions, labels)["metric.roc_auc"]
+    assert outcome.status == FAIL
+    assert outcome.message.startswith("roc_auc cannot be measured: p.csv has no score column")
+    assert (outcome.claimed, outcome.tolerance) == (None, None)
+
+
 def test_fairness_gap_per_slice_equals_sklearn(tmp_path, binary_case):
     predictions, labels = binary_case.write(tmp_path, ".parquet")
     group = np.where(binary_case.ids % 2 == 0, "a", "b")
