@@ -26,7 +26,9 @@ CHECK_KEYS_DOC = {
     ),
     "model.parameters": (
         "The learned floating-point values in the file (initializers, Constant nodes, ai.onnx.ml"
-        " coefficients, thresholds and weights; safetensors float tensors) equal the claimed count."
+        " coefficients, thresholds and weights; safetensors float tensors) equal the claimed count and"
+        " do not exceed the contract's parameter budget. A budget on a model that cannot be counted"
+        " fails: it cannot be verified."
     ),
     "runtime.latency_p95_ms": (
         "95th-percentile latency of one onnxruntime call at the contract's batch size, on the sample"

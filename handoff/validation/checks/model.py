@@ -4,6 +4,10 @@ the runtime checks for an ONNX model.
 The format is told by the upload name's extension, and the content must agree:
 ONNX and safetensors are parsed (never executed); every other format (pickle,
 joblib, ``.pt``, ``.h5`` …) is stored, never loaded, and "cannot be verified".
+
+A contract can require more than a claim can: a parameter budget
+(``Terms.max_parameter_count``). A requirement that cannot be verified fails
+rather than being skipped, so that a model nobody could measure never meets it.
 """
 
 from dataclasses import dataclass, field
@@ -147,17 +151,22 @@ def framework_outcome(terms: Terms, found: Inspection) -> Outcome:
 
 
 def parameters_outcome(terms: Terms, found: Inspection) -> Outcome:
+    """The counted parameters against the claimed count (equal) and the budget (not above)."""
+    claimed, budget = terms.parameter_count, terms.max_parameter_count
     if not found.fmt or found.parameters is None:
-        return skipped(
-            PARAMETERS,
-            f"cannot be verified: {found.why_not}",
-            claimed=terms.parameter_count,
-            unit="parameters",
-        )
+        why = found.why_not if not found.fmt else "the parameters could not be counted"
+        if budget is not None:
+            return failed(
+                PARAMETERS,
+                f"the budget of {budget:,} parameters cannot be verified: {why}",
+                claimed=claimed,
+                limit=budget,
+                unit="parameters",
+            )
+        return skipped(PARAMETERS, f"cannot be verified: {why}", claimed=claimed, unit="parameters")
     counted = found.parameters
     details = dict(found.parameter_details)
-    claimed = terms.parameter_count
-    if claimed is None:
+    if claimed is None and budget is None:
         return skipped(
             PARAMETERS,
             f"counted {counted:,} parameters: no parameter count was claimed",
@@ -165,25 +174,32 @@ def parameters_outcome(terms: Terms, found: Inspection) -> Outcome:
             unit="parameters",
             details=details,
         )
-    if counted == claimed:
-        return Outcome(
-            PARAMETERS,
-            PASS,
-            claimed=claimed,
-            measured=counted,
-            tolerance=0,
-            unit="parameters",
-            message=f"parameters claimed {claimed:,}, counted {counted:,}",
-            details=details,
+    wrong_claim = claimed is not None and counted != claimed
+    over_budget = budget is not None and counted > budget
+    if claimed is None:
+        said = f"counted {counted:,} parameters"
+    elif wrong_claim:
+        said = (
+            f"parameters claimed {claimed:,}, counted {counted:,} learned floating-point values in the"
+            " file: they must be equal"
         )
-    return failed(
+    else:
+        said = f"parameters claimed {claimed:,}, counted {counted:,}"
+    if budget is not None:
+        against = f"{'above' if over_budget else 'within'} the budget of {budget:,}"
+        if claimed is None or not wrong_claim:
+            said = f"{said}, {against}"
+        else:
+            said = f"{said}; {'and ' if over_budget else ''}the count is {against}"
+    return Outcome(
         PARAMETERS,
-        f"parameters claimed {claimed:,}, counted {counted:,} learned floating-point values in the file:"
-        " they must be equal",
+        FAIL if wrong_claim or over_budget else PASS,
         claimed=claimed,
         measured=counted,
-        tolerance=0,
+        tolerance=0 if claimed is not None else None,
+        limit=budget,
         unit="parameters",
+        message=said,
         details=details,
     )
 

@@ -34,7 +34,8 @@ class Terms:
     latency_p95_ms: float | None = None
     latency_batch_size: int = 1
     peak_memory_mb: float | None = None
-    parameter_count: int | None = None
+    parameter_count: int | None = None  # an exact claim: the count must equal it
+    max_parameter_count: int | None = None  # a budget: the count must not exceed it
     row_count: int | None = None  # the validation set's claimed row count
     fairness_slice_column: str = ""
     fairness_max_gap: float | None = None
