@@ -17,7 +17,9 @@ CHECK_KEYS_DOC = {
     "model.format": (
         "The model file parses safely as ONNX (checker run; external data must stay in the model's folder)"
         " or safetensors (header only); opset, inputs, outputs and producer in details. Pickle, joblib,"
-        " .pt, .h5 and other formats are never loaded: SKIPPED as 'cannot be verified'."
+        " .pt, .h5 and other formats are never loaded: SKIPPED as 'cannot be verified'. When the contract"
+        " names the formats it accepts, a model in another format fails, and so does one whose format"
+        " cannot be verified."
     ),
     "model.framework": (
         "The declared framework agrees with the framework the file's producer stands for (skl2onnx:"
@@ -141,7 +143,7 @@ def _run(terms: Terms, artifacts: list[ArtifactFile], report, threads: int) -> I
             error_outcome(model.FORMAT, exc),
             why_not="the model file could not be inspected (see model.format)",
         )
-    yield found.format_outcome
+    yield guard(model.FORMAT, lambda: model.format_outcome(terms, found))
     yield guard(model.FRAMEWORK, lambda: model.framework_outcome(terms, found))
     yield guard(model.PARAMETERS, lambda: model.parameters_outcome(terms, found))
     yield from _guarded_series(

@@ -5,9 +5,10 @@ The format is told by the upload name's extension, and the content must agree:
 ONNX and safetensors are parsed (never executed); every other format (pickle,
 joblib, ``.pt``, ``.h5`` …) is stored, never loaded, and "cannot be verified".
 
-A contract can require more than a claim can: a parameter budget
-(``Terms.max_parameter_count``). A requirement that cannot be verified fails
-rather than being skipped, so that a model nobody could measure never meets it.
+A contract can require more than a claim can: the formats it accepts
+(``Terms.model_formats``) and a parameter budget (``Terms.max_parameter_count``).
+A requirement that cannot be verified fails rather than being skipped, so that a
+model nobody could measure never meets it.
 """
 
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from .outcomes import ERROR, FAIL, PASS, Outcome, failed, skipped
 from .terms import ArtifactFile, Terms
 
 FORMAT, FRAMEWORK, PARAMETERS = "model.format", "model.framework", "model.parameters"
+FORMAT_NAMES = {"onnx": "ONNX", "safetensors": "safetensors"}  # as a sentence names them
 
 NEVER_LOADED = {
     ".pkl": "pickle files are never loaded or executed",
@@ -45,9 +47,17 @@ class Inspection:
     framework_evidence: str = ""
     feeds: list = field(default_factory=list)
     why_not: str = ""  # why the model-dependent checks cannot run
+    suffix: str = ""  # the upload name's extension: the format the file says it is
 
 
 def inspect(artifact: ArtifactFile | None) -> Inspection:
+    found = _inspect(artifact)
+    if artifact is not None:
+        found.suffix = artifact.suffix
+    return found
+
+
+def _inspect(artifact: ArtifactFile | None) -> Inspection:
     if artifact is None:
         outcome = skipped(FORMAT, "cannot be verified: no model file is attached")
         return Inspection("", outcome, why_not="no model file is attached")
@@ -126,6 +136,46 @@ def _inspect_safetensors(artifact: ArtifactFile) -> Inspection:
         frameworks=frameworks,
         framework_evidence=evidence,
         why_not="safetensors holds weights only: there is no graph to run",
+    )
+
+
+def accepted_formats(terms: Terms) -> list[str]:
+    """The contract's accepted formats, as lower-case names without a dot, in the order given."""
+    named = (f.strip().lower().lstrip(".") for f in terms.model_formats)
+    return list(dict.fromkeys(f for f in named if f))
+
+
+def format_outcome(terms: Terms, found: Inspection) -> Outcome:
+    """The file's own format check, and then whether its format is one the contract accepts."""
+    outcome = found.format_outcome
+    accepted = accepted_formats(terms)
+    if not accepted or outcome.status == ERROR:
+        return outcome
+    names = " or ".join(FORMAT_NAMES.get(f, f) for f in accepted)
+    details = {**outcome.details, "accepted_formats": accepted}
+    if found.fmt in accepted:
+        return Outcome(
+            FORMAT, PASS, message=f"{outcome.message}, a format the contract accepts", details=details
+        )
+    if found.fmt:
+        return failed(
+            FORMAT, f"the model is a {found.suffix} file; the contract accepts {names} only", details=details
+        )
+    if outcome.status == FAIL:
+        if found.suffix.lstrip(".") in accepted:
+            return outcome
+        return failed(
+            FORMAT,
+            f"the model is a {found.suffix} file; the contract accepts {names} only"
+            f" (and the file fails its own format check: {outcome.message})",
+            details=details,
+        )
+    # Not readable by the engine (pickle, .h5 …) or no model at all: the requirement cannot be
+    # verified, and an unverified requirement must not let a model through.
+    return failed(
+        FORMAT,
+        f"{found.why_not}: its format cannot be verified, and the contract accepts {names} only",
+        details=details,
     )
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 TASK_TYPES = ("binary_classification", "multiclass_classification", "regression")
 FRAMEWORKS = ("scikit-learn", "pytorch", "tensorflow", "xgboost", "lightgbm", "other")
 ARTIFACT_KINDS = ("model", "predictions", "labels", "sample_input", "other")
+MODEL_FORMATS = ("onnx", "safetensors")  # the formats the engine can read, and a contract can require
 REQUIRED_KINDS = ("model", "predictions", "labels")
 
 
@@ -36,6 +37,7 @@ class Terms:
     peak_memory_mb: float | None = None
     parameter_count: int | None = None  # an exact claim: the count must equal it
     max_parameter_count: int | None = None  # a budget: the count must not exceed it
+    model_formats: tuple[str, ...] = ()  # the accepted formats, each one of MODEL_FORMATS; () is any
     row_count: int | None = None  # the validation set's claimed row count
     fairness_slice_column: str = ""
     fairness_max_gap: float | None = None

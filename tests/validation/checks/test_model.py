@@ -1,11 +1,11 @@
-"""The contract's model requirements, run end to end: a parameter budget.
+"""The contract's model requirements, run end to end: a parameter budget and the accepted formats.
 
 A requirement that cannot be verified fails: a model nobody could measure never meets it."""
 
 import numpy as np
 import pytest
 
-from handoff.validation.checks import FAIL, PASS, SKIPPED, Terms, run_checks
+from handoff.validation.checks import FAIL, PASS, SKIPPED, Terms, model, run_checks
 
 from .conftest import artifact
 from .test_safetensors_model import write_safetensors
@@ -121,3 +121,82 @@ def test_a_budget_on_a_model_that_cannot_be_counted_fails(tmp_path, make_model, 
 def test_a_claim_on_a_model_that_cannot_be_counted_is_still_skipped(tmp_path):
     outcome = _model_outcomes(_pickle(tmp_path), parameter_count=10)["model.parameters"]
     assert outcome.status == SKIPPED and outcome.message.startswith("cannot be verified: the model is a .pkl")
+
+
+# --- model.format: the accepted formats ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("which", "accepted", "message"),
+    [
+        ("safetensors", ("onnx",), "the model is a .safetensors file; the contract accepts ONNX only"),
+        ("onnx", ("safetensors",), "the model is a .onnx file; the contract accepts safetensors only"),
+    ],
+    ids=["safetensors-given-onnx-accepted", "onnx-given-safetensors-accepted"],
+)
+def test_a_format_the_contract_does_not_accept_fails(tmp_path, onnx_model, which, accepted, message):
+    model_file = onnx_model if which == "onnx" else _safetensors(tmp_path)
+    outcome = _model_outcomes(model_file, model_formats=accepted)["model.format"]
+    assert (outcome.status, outcome.message) == (FAIL, message)
+    assert outcome.details["accepted_formats"] == list(accepted)
+
+
+@pytest.mark.parametrize(
+    "accepted", [("onnx", "safetensors"), (" ONNX", ".safetensors ")], ids=["as-agreed", "loosely-written"]
+)
+def test_a_format_the_contract_accepts_passes(tmp_path, onnx_model, accepted):
+    for model_file in (onnx_model, _safetensors(tmp_path)):
+        outcome = _model_outcomes(model_file, model_formats=accepted)["model.format"]
+        assert outcome.status == PASS
+        assert outcome.message.endswith(", a format the contract accepts")
+        assert outcome.details["accepted_formats"] == ["onnx", "safetensors"]
+
+
+@pytest.mark.parametrize(
+    ("make_model", "why"),
+    [
+        (_pickle, "the model is a .pkl file, and pickle files are never loaded or executed"),
+        (lambda tmp_path: None, "no model file is attached"),
+    ],
+    ids=["pickle", "no-model"],
+)
+def test_a_model_whose_format_cannot_be_verified_fails_when_formats_are_agreed(tmp_path, make_model, why):
+    outcome = _model_outcomes(make_model(tmp_path), model_formats=("onnx", "safetensors"))["model.format"]
+    assert outcome.status == FAIL
+    assert outcome.message == (
+        f"{why}: its format cannot be verified, and the contract accepts ONNX or safetensors only"
+    )
+
+
+def test_a_broken_file_in_a_refused_format_names_both_problems(tmp_path):
+    path = tmp_path / "weights.safetensors"
+    path.write_bytes(b"\x01\x02")
+    outcome = _model_outcomes(artifact(path, "model"), model_formats=("onnx",))["model.format"]
+    assert outcome.status == FAIL
+    assert outcome.message.startswith(
+        "the model is a .safetensors file; the contract accepts ONNX only (and the file fails its own"
+        " format check: not a valid safetensors file: "
+    )
+
+
+def test_a_broken_file_in_an_accepted_format_fails_as_before(tmp_path):
+    path = tmp_path / "weights.safetensors"
+    path.write_bytes(b"\x01\x02")
+    model_file = artifact(path, "model")
+    outcome = _model_outcomes(model_file, model_formats=("safetensors",))["model.format"]
+    assert outcome == model.inspect(model_file).format_outcome
+    assert outcome.status == FAIL and outcome.message.startswith("not a valid safetensors file")
+
+
+@pytest.mark.parametrize("which", ["onnx", "safetensors", "pickle", "no-model"])
+def test_without_agreed_formats_the_format_check_is_unchanged(tmp_path, onnx_model, which):
+    model_file = {
+        "onnx": lambda: onnx_model,
+        "safetensors": lambda: _safetensors(tmp_path),
+        "pickle": lambda: _pickle(tmp_path),
+        "no-model": lambda: None,
+    }[which]()
+    outcome = _model_outcomes(model_file)["model.format"]
+    assert outcome == model.inspect(model_file).format_outcome
+    assert "accepted_formats" not in outcome.details
+    assert outcome.status == (SKIPPED if which in ("pickle", "no-model") else PASS)
