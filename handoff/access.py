@@ -29,6 +29,11 @@ class Action(StrEnum):
     REVIEW_REVISION = "review_revision"
     COMMENT = "comment"
     REVALIDATE = "revalidate"
+    # Agreed contracts and candidates
+    DRAFT_CONTRACT = "draft_contract"
+    SIGN_CONTRACT = "sign_contract"
+    SELECT_CANDIDATE = "select_candidate"
+    READ_BLIND_LABELS = "read_blind_labels"
     # Notifications
     MANAGE_WEBHOOKS = "manage_webhooks"
     # Production
@@ -46,11 +51,13 @@ ROLE_ACTIONS = {
     Role.DATA_SCIENTIST: {
         Action.VIEW, Action.CREATE_HANDOVER, Action.EDIT_REVISION, Action.SUBMIT_REVISION,
         Action.REVISE_HANDOVER, Action.COMMENT, Action.REPORT_INCIDENT,
+        Action.DRAFT_CONTRACT, Action.SIGN_CONTRACT,
     },
     Role.ML_ENGINEER: {
         Action.VIEW, Action.REVIEW_REVISION, Action.REVALIDATE, Action.COMMENT, Action.DEPLOY,
         Action.TRIAGE_INCIDENT, Action.MANAGE_WEBHOOKS, Action.MANAGE_INGESTION_TOKENS,
         Action.REPORT_INCIDENT, Action.EDIT_POSTMORTEM,
+        Action.DRAFT_CONTRACT, Action.SIGN_CONTRACT, Action.SELECT_CANDIDATE, Action.READ_BLIND_LABELS,
     },
     Role.DATA_ENGINEER: {Action.VIEW, Action.COMMENT, Action.REPORT_INCIDENT},
     Role.PRODUCT_MANAGER: {Action.VIEW, Action.COMMENT, Action.REPORT_INCIDENT},
@@ -58,9 +65,10 @@ ROLE_ACTIONS = {
 }
 # A team's leader reads all of the team's projects and runs its membership;
 # so does a superuser for every team. Neither signs contracts without a role.
-# They also choose where the project's events are sent (its webhooks).
+# They also choose where the project's events are sent (its webhooks), and
+# read a blind contract's labels (they answer for the test set's integrity).
 LEADER_ACTIONS = {Action.VIEW, Action.MANAGE_MEMBERS, Action.COMMENT, Action.VIEW_DASHBOARD,
-                  Action.MANAGE_WEBHOOKS, Action.REPORT_INCIDENT}
+                  Action.MANAGE_WEBHOOKS, Action.REPORT_INCIDENT, Action.READ_BLIND_LABELS}
 # What the owner of a handover (or the owning data scientist of an incident)
 # may do on it, while they hold a role on its project.
 OWNER_ACTIONS = {Action.REVALIDATE, Action.EDIT_POSTMORTEM}
@@ -167,6 +175,12 @@ def allowed_actions(user, obj):
         if getattr(obj, "owner_id", None) == user.pk:
             actions |= OWNER_ACTIONS
     return actions
+
+
+def hides_labels(user, obj):
+    """Whether ``obj`` (a handover, a contract) holds its labels blind from
+    ``user``: they see no labels file and no row-level finding about it."""
+    return bool(getattr(obj, "labels_blind", False)) and not can(user, Action.READ_BLIND_LABELS, obj)
 
 
 def require_administrator(user):

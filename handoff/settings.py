@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "handoff.teams",
     "handoff.handovers",
     "handoff.validation",
+    "handoff.contracts",
     "handoff.deployments",
     "handoff.incidents",
 ]

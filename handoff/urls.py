@@ -33,6 +33,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("", include("handoff.teams.urls")),
     path("", include("handoff.handovers.urls")),
+    path("", include("handoff.contracts.urls")),
     path("", include("handoff.notifications.urls")),
     path("", include("handoff.incidents.urls")),
     path("", include("handoff.deployments.urls")),

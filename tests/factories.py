@@ -403,3 +403,76 @@ class MetricObservationFactory(factory.django.DjangoModelFactory):
     window_end = factory.LazyFunction(timezone.now)
     window_start = factory.LazyAttribute(lambda o: o.window_end - _dt.timedelta(minutes=5))
     sample_size = 500
+
+
+# --- contracts ----------------------------------------------------------------
+
+CANDIDATE_EVIDENCE = Path(__file__).resolve().parent.parent / "handoff" / "contracts" / "demo_artifacts"
+CANDIDATES_MEASURED = json.loads((CANDIDATE_EVIDENCE / "expected.json").read_text())
+
+
+def contract_terms(**overrides):
+    """Requirement terms the real candidates can be measured against: accuracy
+    at least 0.95 (``contract_requirements``), a parameter budget of 100 (the
+    MLP's 573 break it), generous latency and memory budgets."""
+    return {"task_type": "binary_classification", "frameworks": "scikit-learn", "model_formats": "onnx",
+            "latency_p95_ms": 500, "latency_batch_size": 1, "peak_memory_mb": 2048,
+            "max_parameter_count": 100,
+            "validation_description": "Hold-out split of the breast-cancer screening set (30 %).",
+            "validation_row_count": MEASURED["rows"],
+            "intended_use": "Flags screening images for a second read.", **overrides}
+
+
+def contract_requirements():
+    return [{"metric": "accuracy", "minimum": 0.95}, {"metric": "roc_auc", "minimum": 0.95}]
+
+
+def draft_contract(project, author, *, labels_blind=False, title="Screening second reads", **terms):
+    """A contract drafted through the services, with its labels attached (ready to propose)."""
+    from django.core.files.base import ContentFile
+
+    from handoff.contracts import services
+
+    contract = services.create_contract(author, project, title=title, terms=contract_terms(**terms),
+                                        requirements=contract_requirements(), labels_blind=labels_blind)
+    name, content = evidence(ArtifactKind.LABELS)
+    services.attach_contract_artifact(author, contract, kind="labels",
+                                      uploaded_file=ContentFile(content, name=name))
+    return contract
+
+
+def agreed_contract(project, scientist, engineer, **kwargs):
+    """A contract drafted by ``engineer``, proposed, and signed by both sides."""
+    from handoff.contracts import services
+
+    contract = draft_contract(project, engineer, **kwargs)
+    services.propose(engineer, contract)
+    services.sign(scientist, contract)
+    services.sign(engineer, contract)
+    contract.refresh_from_db()
+    return contract
+
+
+def filed_candidate(contract, scientist, name="logreg", *, model=None, version_label=None, submit=False,
+                    **kwargs):
+    """A candidate of ``contract`` filed by ``scientist`` with the real export
+    ``name`` ("logreg", "scaled-logreg" or "mlp") and its predictions. -> Handover"""
+    from django.core.files.base import ContentFile
+
+    from handoff.contracts import services
+    from handoff.handovers import services as handover_services
+
+    model = model or handover_services.create_model(scientist, contract.project, name=name)
+    handover = services.file_candidate(scientist, contract, model=model,
+                                       version_label=version_label or "1.0.0", framework="scikit-learn",
+                                       **kwargs)
+    revision = handover.revisions.get()
+    for kind, file_name in ((ArtifactKind.MODEL, "model.onnx"),
+                            (ArtifactKind.PREDICTIONS, "predictions.csv")):
+        content = (CANDIDATE_EVIDENCE / name / file_name).read_bytes()
+        handover_services.attach_artifact(scientist, revision, kind=kind,
+                                          uploaded_file=ContentFile(content, name=file_name))
+    if submit:
+        handover_services.submit_revision(scientist, revision)
+    handover.refresh_from_db()
+    return handover

@@ -34,6 +34,8 @@ TERM_FIELDS = (
     "latency_batch_size",
     "peak_memory_mb",
     "parameter_count",
+    "max_parameter_count",
+    "model_formats",
     "validation_description",
     "validation_row_count",
     "fairness_slice_column",
@@ -52,6 +54,8 @@ TERM_LABELS = {
     "latency_batch_size": "Latency batch size",
     "peak_memory_mb": "Peak memory budget (MB)",
     "parameter_count": "Parameter count",
+    "max_parameter_count": "Largest parameter count allowed",
+    "model_formats": "Accepted model formats",
     "validation_description": "Validation set",
     "validation_row_count": "Validation rows",
     "fairness_slice_column": "Fairness slice column",
@@ -62,6 +66,11 @@ TERM_LABELS = {
     "metric_tolerance": "Metric tolerance",
 }
 METRIC_FIELDS = ("metric", "claimed_value", "minimum", "maximum")
+# The model formats the engine can read and check (others are stored, never loaded).
+MODEL_FORMATS = {"onnx": "ONNX", "safetensors": "safetensors"}
+# Terms a candidate of an agreed contract states itself; every other term is the
+# contract's requirement and cannot change on the candidate.
+CANDIDATE_FREE_TERMS = frozenset({"framework_version", "parameter_count"})
 
 _TEXT_LIMITS = {
     "framework_version": 32,
@@ -73,7 +82,7 @@ _TEXT_LIMITS = {
 }
 # The largest value each whole-number term's column holds (PostgreSQL integer, bigint).
 _WHOLE_LIMITS = {"latency_batch_size": 2**31 - 1, "validation_row_count": 2**31 - 1,
-                 "parameter_count": 2**63 - 1}
+                 "parameter_count": 2**63 - 1, "max_parameter_count": 2**63 - 1}
 # An integer written out (longer ones go through float and are refused as too large).
 _INTEGER_TEXT = re.compile(r"[+-]?[0-9]{1,30}")
 # Contract terms that may be left empty (None) while the revision is a draft.
@@ -135,6 +144,8 @@ def _clean_term(name, value):
         return "" if _is_blank(value) else _choice(value, Framework, label)
     if name == "fairness_metric":
         return "" if _is_blank(value) else _choice(value, Metric, label)
+    if name == "model_formats":
+        return clean_model_formats(value, label)
     if name in _TEXT_LIMITS:
         if value is None:
             return ""
@@ -168,7 +179,7 @@ def _clean_term(name, value):
         if number <= 0:
             raise ValueError(f"{label} must be greater than 0 (got {number:g}).")
         return number
-    if name in {"parameter_count", "validation_row_count"}:
+    if name in {"parameter_count", "validation_row_count", "max_parameter_count"}:
         number = _whole(value, label)
         if number < 1:
             raise ValueError(f"{label} must be at least 1 (got {number}).")
@@ -179,6 +190,26 @@ def _clean_term(name, value):
             raise ValueError(f"{label} cannot be negative (got {number:g}).")
         return number
     raise AssertionError(name)  # pragma: no cover - every field is handled above
+
+
+def clean_model_formats(value, label=TERM_LABELS["model_formats"]):
+    """Accepted model formats, as a list or comma-separated text -> "onnx,safetensors"
+    (known formats only, each once, in a fixed order; "" accepts any)."""
+    if _is_blank(value):
+        return ""
+    if isinstance(value, str):
+        names = [part.strip().lower() for part in value.split(",") if part.strip()]
+    elif isinstance(value, list | tuple):
+        if not all(isinstance(part, str) for part in value):
+            raise ValueError(f"{label} must be names of formats, such as onnx.")
+        names = [part.strip().lower() for part in value if part.strip()]
+    else:
+        raise ValueError(f"{label} must be a list of formats, such as [\"onnx\"].")
+    unknown = [name for name in names if name not in MODEL_FORMATS]
+    if unknown:
+        raise ValueError(f"{', '.join(repr(n) for n in unknown)} is not a format Handoff can check; "
+                         f"choose from {', '.join(MODEL_FORMATS)}.")
+    return ",".join(name for name in MODEL_FORMATS if name in names)
 
 
 def clean_terms(terms):
@@ -221,6 +252,10 @@ def submission_problems(terms, claims=()):
     if not _is_blank(task_type):  # else the task type is what is missing
         relations = (_claim_relation(task_type, claim) for claim in claims)
         problems += [problem[1] for problem in relations if problem]
+    claimed_count, budget = terms.get("parameter_count"), terms.get("max_parameter_count")
+    if claimed_count is not None and budget is not None and claimed_count > budget:
+        problems.append(f"The claimed parameter count {claimed_count:,} is above the largest allowed, "
+                        f"{budget:,}.")
     column, gap = terms.get("fairness_slice_column"), terms.get("fairness_max_gap")
     if gap is not None and not column:
         problems.append("Name the slice column of the labels file that the fairness gap "
@@ -253,11 +288,12 @@ def _metric_bounds_message(metric, value, what):
     return None
 
 
-def _claim_values(row):
+def _claim_values(row, *, requirement=False):
     """One claimed metric's own fields -> dict(metric, claimed_value, minimum, maximum).
 
     Raises ValidationError({field: message}): an unknown field or metric, a
-    missing claimed value, a value the metric cannot take."""
+    missing claimed value, a value the metric cannot take. A ``requirement``
+    (an agreed contract's) needs a minimum or a maximum instead of a claimed value."""
     unknown = set(row) - set(METRIC_FIELDS) - {"id"}
     if unknown:
         names = ", ".join(sorted(unknown))
@@ -274,7 +310,7 @@ def _claim_values(row):
     for field, what in (("claimed_value", "claimed value"), ("minimum", "minimum"), ("maximum", "maximum")):
         value = row.get(field)
         if _is_blank(value):
-            if field == "claimed_value":
+            if field == "claimed_value" and not requirement:
                 raise ValidationError({field: f"{label}: give the claimed value."})
             cleaned[field] = None
             continue
@@ -286,6 +322,8 @@ def _claim_values(row):
         if message:
             raise ValidationError({field: message})
         cleaned[field] = number
+    if requirement and cleaned["minimum"] is None and cleaned["maximum"] is None:
+        raise ValidationError({"minimum": f"{label}: give the minimum or the maximum a model must meet."})
     return cleaned
 
 
@@ -303,6 +341,8 @@ def _claim_relation(task_type, claim):
     low, high, claimed = claim["minimum"], claim["maximum"], claim["claimed_value"]
     if low is not None and high is not None and low > high:
         return "minimum", f"{label}: the minimum {low:g} is above the maximum {high:g}."
+    if claimed is None:
+        return None
     if low is not None and claimed < low:
         return "minimum", f"{label}: the claimed value {claimed:g} is below its own minimum {low:g}."
     if high is not None and claimed > high:
@@ -336,15 +376,24 @@ def clean_claims(metrics):
     return _clean_metrics(None, metrics, relations=False)
 
 
-def clean_metrics(task_type, metrics):
+def clean_requirements(task_type, metrics):
+    """An agreed contract's metric requirements: each a metric with a minimum
+    and/or a maximum (no claimed value), once per metric, fitting the task type
+    when one is given. Raises as ``clean_metrics``."""
+    return _clean_metrics(task_type, metrics, relations=bool(task_type), requirement=True)
+
+
+def clean_metrics(task_type, metrics, *, requirement=False):
     """Claimed metrics -> list of cleaned dicts, one per metric, in the given order.
+    With ``requirement`` (a candidate's, from its contract) a claimed value is
+    optional and a bound is needed.
 
     Raises ValidationError({"metrics": [messages]}); each message names the
     metric and carries params {"index": i, "field": name}."""
-    return _clean_metrics(task_type, metrics, relations=True)
+    return _clean_metrics(task_type, metrics, relations=True, requirement=requirement)
 
 
-def _clean_metrics(task_type, metrics, *, relations):
+def _clean_metrics(task_type, metrics, *, relations, requirement=False):
     errors = []
     cleaned = []
     seen = set()
@@ -358,7 +407,10 @@ def _clean_metrics(task_type, metrics, *, relations):
                                           params={"index": index, "field": "metric"}))
             continue
         try:
-            clean = clean_metric(task_type, row) if relations else _claim_values(row)
+            clean = _claim_values(row, requirement=requirement)
+            problem = _claim_relation(task_type, clean) if relations else None
+            if problem:
+                raise ValidationError({problem[0]: problem[1]})
         except ValidationError as exc:
             for field, messages in exc.message_dict.items():
                 for message in messages:

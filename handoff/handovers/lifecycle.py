@@ -22,4 +22,10 @@ HANDOVER = Lifecycle("handover", {
     "deploy": ({S.ACCEPTED, S.DEPLOYED}, S.DEPLOYED, Action.DEPLOY, "deploy this handover"),
     # Only once no deployment of it is active (``deployments.services`` checks that).
     "retire": ({S.DEPLOYED}, S.RETIRED, Action.DEPLOY, "retire this handover"),
+    # Another candidate of the same contract was selected (``contracts.services.select``).
+    # Every open state, so that no candidate is left open once one is selected.
+    "not_select": ({S.DRAFT, S.VALIDATING, S.VALIDATION_FAILED, S.AWAITING_REVIEW, S.CHANGES_REQUESTED},
+                   S.NOT_SELECTED, Action.SELECT_CANDIDATE, "mark this candidate not selected"),
 })
+# The states from which a candidate is still in the running.
+OPEN_CANDIDATE_STATES = HANDOVER["not_select"].sources

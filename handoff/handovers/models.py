@@ -85,6 +85,8 @@ class HandoverState(models.TextChoices):
     ACCEPTED = "accepted", "Accepted"
     DEPLOYED = "deployed", "Deployed"
     RETIRED = "retired", "Retired"
+    # A candidate of an agreed contract that lost to the one selected (terminal).
+    NOT_SELECTED = "not_selected", "Not selected"
 
 
 class Handover(models.Model):
@@ -104,6 +106,13 @@ class Handover(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     # When the current revision entered awaiting_review (orders the review queue).
     awaiting_review_since = models.DateTimeField(null=True, blank=True)
+    # A candidate of an agreed contract (the contracts app files it): its
+    # requirements and labels come from the contract and cannot change here,
+    # and it is accepted only by being selected from the contract.
+    is_candidate = models.BooleanField(default=False)
+    # The contract holds its labels blind: only those ``access`` lets read
+    # blind labels see the labels file or row-level findings about it.
+    labels_blind = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-updated_at", "-id"]
@@ -144,6 +153,10 @@ class Revision(models.Model):
     latency_batch_size = models.PositiveIntegerField(default=1)
     peak_memory_mb = models.FloatField(null=True, blank=True, help_text="Peak inference memory budget in MB")
     parameter_count = models.PositiveBigIntegerField(null=True, blank=True)
+    max_parameter_count = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="The largest parameter count allowed (a budget, not a claim)")
+    model_formats = models.CharField(
+        max_length=64, blank=True, help_text='Accepted model formats, such as "onnx,safetensors"; blank: any')
     validation_description = models.TextField(blank=True)
     validation_row_count = models.PositiveIntegerField(null=True, blank=True)
     fairness_slice_column = models.CharField(max_length=64, blank=True)
@@ -176,11 +189,14 @@ class Revision(models.Model):
 
 
 class ClaimedMetric(models.Model):
-    """A metric the data scientist claims, with an optional acceptable bound."""
+    """A metric the data scientist claims, with an optional acceptable bound.
+
+    On a candidate the metric and its bounds are the contract's requirement,
+    and the claimed value is optional (None: only the bounds are checked)."""
 
     revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="claimed_metrics")
     metric = models.CharField(max_length=16, choices=Metric.choices)
-    claimed_value = models.FloatField()
+    claimed_value = models.FloatField(null=True, blank=True)
     minimum = models.FloatField(null=True, blank=True)
     maximum = models.FloatField(null=True, blank=True)
 
@@ -189,6 +205,8 @@ class ClaimedMetric(models.Model):
         constraints = [models.UniqueConstraint(fields=["revision", "metric"], name="one_claim_per_metric")]
 
     def __str__(self):
+        if self.claimed_value is None:
+            return f"{self.get_metric_display()} (not claimed)"
         return f"{self.get_metric_display()} = {self.claimed_value}"
 
 

@@ -20,6 +20,7 @@ KINDS = {
     "changes_requested": "Changes were requested on my handover",
     "commented": "A comment on a handover I follow",
     "mentioned": "Someone mentioned me",
+    "not_selected": "My candidate was not selected",
 }
 
 # What a project's webhooks may ask to be sent: the audit verbs of a handover's life.
@@ -33,6 +34,7 @@ WEBHOOK_EVENTS = {
     "handover.changes_requested": "Changes requested",
     "handover.revised": "Handover revised",
     "handover.commented": "Comment posted",
+    "handover.not_selected": "Candidate not selected",
 }
 
 
@@ -116,6 +118,9 @@ def announce(event, handover):
         _tell_followers(event, handover, kind="changes_requested", url=url,
                         subject=f"{_who(event)} requested changes on {name}",
                         mentioned_subject=f"{_who(event)} mentioned you requesting changes on {name}")
+    elif verb == "handover.not_selected":
+        notify(event, [handover.owner], kind="not_selected", url=url, target=handover,
+               subject=f"{handover} was not selected", body=event.details.get("reason", ""))
     elif verb == "handover.commented":
         body = event.target.body[:2000]
         _tell_followers(event, handover, kind="commented", url=url, body=body, excerpt=body,

@@ -10,7 +10,6 @@ Errors a person can act on are raised as ``handoff.core.errors.DomainError``
 ``contract.py``.
 """
 
-import hashlib
 import logging
 from typing import NamedTuple
 
@@ -43,7 +42,7 @@ from .models import (
     Revision,
 )
 from .signals import validation_requested
-from .uploads import FileTooLarge, max_upload_bytes, over_limit_message, sanitize_file_name
+from .uploads import measure_upload, sanitize_file_name
 
 log = logging.getLogger(__name__)
 
@@ -214,6 +213,46 @@ def create_handover(actor, model, *, version_label, terms=None, metrics=None):
     return handover
 
 
+class Evidence(NamedTuple):
+    """A stored file another app hands over with a new handover (a contract's
+    labels): the same stored file, never copied (stored files are immutable)."""
+
+    kind: str
+    name: str  # the stored file's name in ``default_storage``
+    original_name: str
+    size: int
+    sha256: str
+    uploaded_by_id: int
+
+
+def open_candidate(actor, model, *, version_label, terms, requirements, evidence, labels_blind):
+    """Open a candidate handover of an agreed contract: revision 1 as a draft
+    holding the contract's ``terms`` and metric ``requirements`` (claims whose
+    claimed value may be None) and its ``evidence`` (the labels). -> Handover
+
+    For ``contracts.services.file_candidate``, which checks the contract and
+    calls this in its transaction. A data scientist of the model's project may
+    call it; the requirements then stay fixed on the candidate (``update_terms``)."""
+    require(actor, Action.CREATE_HANDOVER, model.project)
+    cleaned = contract.clean_terms(terms)
+    claims = contract.clean_metrics(cleaned.get("task_type"), list(requirements), requirement=True)
+    with transaction.atomic():
+        handover = create_handover(actor, model, version_label=version_label)
+        Handover.objects.filter(pk=handover.pk).update(is_candidate=True, labels_blind=labels_blind)
+        handover.is_candidate, handover.labels_blind = True, labels_blind
+        revision = handover.revisions.get()
+        for name, value in cleaned.items():
+            setattr(revision, name, value)
+        revision.save()
+        ClaimedMetric.objects.bulk_create(ClaimedMetric(revision=revision, **claim) for claim in claims)
+        Artifact.objects.bulk_create(
+            Artifact(revision=revision, kind=e.kind, file=e.name, original_name=e.original_name, size=e.size,
+                     sha256=e.sha256, uploaded_by_id=e.uploaded_by_id)
+            for e in evidence
+        )
+    return handover
+
+
 def update_terms(actor, revision, *, terms, metrics=None):
     """Replace a draft revision's contract terms (dict of Revision fields) and,
     when ``metrics`` is given, its claimed metrics (list of dicts with metric,
@@ -229,8 +268,10 @@ def update_terms(actor, revision, *, terms, metrics=None):
         _check_editable(handover, revision)
         contract.clean_terms(terms or {})  # unknown keys and the given values, reported on their field
         merged = contract.clean_terms({**_terms_of(revision), **(terms or {})})
-        claims = contract.clean_claims(list(metrics)) if metrics is not None else None
+        claims = _clean_draft_claims(handover, metrics)
         changed = [name for name in contract.TERM_FIELDS if getattr(revision, name) != merged[name]]
+        if handover.is_candidate:
+            _check_candidate_terms(revision, changed, claims)
         for name, value in merged.items():
             setattr(revision, name, value)
         revision.save()
@@ -243,20 +284,32 @@ def update_terms(actor, revision, *, terms, metrics=None):
     return revision
 
 
+def _clean_draft_claims(handover, metrics):
+    if metrics is None:
+        return None
+    if handover.is_candidate:  # the contract's requirements: claimed values are optional
+        return contract._clean_metrics(None, list(metrics), relations=False, requirement=True)
+    return contract.clean_claims(list(metrics))
+
+
+def _check_candidate_terms(revision, changed, claims):
+    """A candidate states only its framework version, parameter count and
+    claimed values; its contract's requirements stay as filed
+    (DomainError on the first field that would change)."""
+    fixed = [name for name in changed if name not in contract.CANDIDATE_FREE_TERMS]
+    if fixed:
+        raise DomainError(f"{contract.TERM_LABELS[fixed[0]]} is set by the agreed contract this candidate "
+                          "was filed against, and cannot change here.", field=fixed[0])
+    if claims is None:
+        return
+    bounds = {c.metric: (c.minimum, c.maximum) for c in revision.claimed_metrics.all()}
+    given = {c["metric"]: (c["minimum"], c["maximum"]) for c in claims}
+    if given != bounds:
+        raise DomainError("The metrics and their minimum or maximum are the agreed contract's requirements "
+                          "and cannot change on a candidate; state only claimed values.", field="metrics")
+
+
 # --- artifacts -----------------------------------------------------------------------------------
-
-
-def _hash_file(uploaded_file):
-    """sha256 and size of a file that did not come through the hashing upload
-    handler, read chunk by chunk (never whole into memory)."""
-    digest = hashlib.sha256()
-    size = 0
-    uploaded_file.seek(0)
-    for chunk in uploaded_file.chunks():
-        digest.update(chunk)
-        size += len(chunk)
-    uploaded_file.seek(0)
-    return digest.hexdigest(), size
 
 
 def _delete_file_unless_shared(name, exclude_pk=None):
@@ -276,8 +329,6 @@ def attach_artifact(actor, revision, *, kind, uploaded_file):
     ``uploads.HashingUploadHandler`` when the file streamed through it, and
     are computed by streaming the file otherwise. Empty files and files over
     ``settings.HANDOFF_MAX_UPLOAD_BYTES`` are refused; nothing is stored."""
-    from .uploads import HashedUploadedFile
-
     handover = revision.handover
     require(actor, Action.EDIT_REVISION, handover)
     if kind not in ArtifactKind.values:
@@ -286,18 +337,11 @@ def attach_artifact(actor, revision, *, kind, uploaded_file):
         )
     if uploaded_file is None:
         raise DomainError("Choose a file to upload.", field="file")
+    _check_own_evidence(handover, kind)
     # Refuse early (without the lock) so a big file is not stored for nothing;
     # the same checks are repeated under the lock below.
     _check_editable(handover, revision)
-    if isinstance(uploaded_file, HashedUploadedFile):
-        sha256, size = uploaded_file.sha256, uploaded_file.size
-    else:
-        sha256, size = _hash_file(uploaded_file)
-    limit = max_upload_bytes()
-    if size > limit:
-        raise FileTooLarge(over_limit_message(limit), field="file")
-    if size == 0:
-        raise DomainError("The file is empty; upload a file with content.", field="file")
+    sha256, size = measure_upload(uploaded_file)
     original_name = sanitize_file_name(uploaded_file.name)
 
     artifact = Artifact(
@@ -330,6 +374,13 @@ def attach_artifact(actor, revision, *, kind, uploaded_file):
     return artifact
 
 
+def _check_own_evidence(handover, kind):
+    """A candidate's labels are its contract's: they are neither replaced nor removed."""
+    if handover.is_candidate and kind == ArtifactKind.LABELS:
+        raise DomainError("The labels of a candidate are the agreed contract's validation labels; "
+                          "they cannot be replaced or removed here.", field="kind")
+
+
 def remove_artifact(actor, artifact):
     """Delete an artifact from a draft revision (a data scientist of the project).
 
@@ -346,6 +397,7 @@ def remove_artifact(actor, artifact):
             artifact = Artifact.objects.get(pk=artifact.pk, revision=revision)
         except Artifact.DoesNotExist:
             raise NotFound("Not found.") from None
+        _check_own_evidence(handover, artifact.kind)
         _delete_file_unless_shared(artifact.file.name, exclude_pk=artifact.pk)
         _audit(actor, "artifact.removed", artifact, handover, revision=revision.number, kind=artifact.kind,
                sha256=artifact.sha256, name=artifact.original_name)
@@ -407,7 +459,7 @@ def submit_revision(actor, revision):
         # Terms were validated on the way in; check again so a contract can
         # never be frozen in an invalid state.
         contract.clean_terms(_terms_of(revision))
-        contract.clean_metrics(revision.task_type, _metrics_of(revision))
+        contract.clean_metrics(revision.task_type, _metrics_of(revision), requirement=handover.is_candidate)
         revision.submitted_at = timezone.now()
         revision.submitted_by = actor
         revision.save(update_fields=["submitted_at", "submitted_by"])
@@ -468,14 +520,20 @@ def record_validation_outcome(revision, *, passed, worker=None, decides=None, **
     return True
 
 
-def _decide(actor, revision, transition, decision, comment):
+def _decide(actor, revision, transition, decision, comment, *, selecting=False):
     handover = revision.handover
     require(actor, Action.REVIEW_REVISION, handover)
+    if selecting:
+        require(actor, Action.SELECT_CANDIDATE, handover)
     mentions = mentions_in(handover, comment, field="comment")
     with transaction.atomic():
         handover = _lock(handover)
         revision = Revision.objects.get(pk=revision.pk)
         target = _check_transition(handover, transition)
+        if decision == ReviewDecision.ACCEPT and handover.is_candidate != selecting:
+            raise Conflict("A candidate is accepted by selecting it from its contract's comparison, "
+                           "which closes the other candidates." if handover.is_candidate
+                           else "Only a candidate of an agreed contract is selected.")
         _check_current(handover, revision)
         if Review.objects.filter(revision=revision).exists():
             raise Conflict(f"Revision {revision.number} has already been reviewed.")
@@ -511,6 +569,16 @@ def accept_revision(actor, revision, *, comment=""):
     return _decide(actor, revision, "accept", ReviewDecision.ACCEPT, (comment or "").strip())
 
 
+def accept_candidate(actor, revision, *, comment=""):
+    """awaiting_review -> accepted for a candidate of an agreed contract, with
+    the signed record as in ``accept_revision``. -> Review
+
+    For ``contracts.services.select``, which holds the contract's lock and
+    closes the other candidates in the same transaction; an ML engineer of the
+    project may call it."""
+    return _decide(actor, revision, "accept", ReviewDecision.ACCEPT, (comment or "").strip(), selecting=True)
+
+
 def request_changes(actor, revision, *, comment):
     """awaiting_review -> changes_requested; comment required. -> Review
 
@@ -528,13 +596,22 @@ def signed_revision(handover):
             .order_by("-number").first())
 
 
-def move_handover(actor, handover, transition, **details):
-    """Take a handover along ``transition`` ("deploy" or "retire") for the
-    deployments app, which checks what only it knows (no deployment of it is
-    still active) inside the same transaction. Locks the handover; returns it
-    in its new state. An ML engineer of the project may call it."""
-    if transition not in ("deploy", "retire"):
-        raise ValueError(f"{transition!r} is not a deployment transition")
+# The transitions apps above handovers drive, and the audit verb of each.
+_MOVED_BY_OTHERS = {"deploy": "handover.deployed", "retire": "handover.retired",
+                    "not_select": "handover.not_selected"}
+
+
+def move_handover(actor, handover, transition, *, reason="", **details):
+    """Take a handover along ``transition`` for the app above that owns the
+    reason: "deploy" or "retire" (the deployments app, which checks that no
+    deployment of it is still active) or "not_select" (the contracts app, when
+    another candidate was selected), inside the caller's transaction. A
+    ``reason`` is posted as the actor's comment on the handover and told to its
+    owner with the move. Locks the handover; returns it in its new state.
+    Whoever the lifecycle names for the transition (an ML engineer of the
+    project) may call it."""
+    if transition not in _MOVED_BY_OTHERS:
+        raise ValueError(f"{transition!r} is not a transition another app drives")
     require(actor, HANDOVER[transition].action, handover)
     with transaction.atomic():
         handover = _lock(handover)
@@ -542,8 +619,11 @@ def move_handover(actor, handover, transition, **details):
         if handover.state != target:
             handover.state = target
             handover.save(update_fields=["state", "updated_at"])
-            _audit(actor, f"handover.{'deployed' if transition == 'deploy' else 'retired'}", handover,
-                   handover, **details)
+            if reason:
+                comment = Comment.objects.create(handover=handover, revision=current_revision(handover),
+                                                 author=actor, body=reason)
+                details.update(reason=reason, comment=comment.pk)
+            _audit(actor, _MOVED_BY_OTHERS[transition], handover, handover, **details)
     return handover
 
 

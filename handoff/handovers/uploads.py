@@ -48,6 +48,32 @@ def sanitize_file_name(name):
     return name
 
 
+def measure_upload(uploaded_file):
+    """(sha256, size) of an upload, refused when empty or over the limit
+    (DomainError on ``file``; nothing is stored). The figures come from
+    ``HashingUploadHandler`` when the file streamed through it, and are computed
+    by streaming the file otherwise (never whole into memory)."""
+    if uploaded_file is None:
+        raise DomainError("Choose a file to upload.", field="file")
+    if isinstance(uploaded_file, HashedUploadedFile):
+        sha256, size = uploaded_file.sha256, uploaded_file.size
+    else:
+        digest = hashlib.sha256()
+        size = 0
+        uploaded_file.seek(0)
+        for chunk in uploaded_file.chunks():
+            digest.update(chunk)
+            size += len(chunk)
+        uploaded_file.seek(0)
+        sha256 = digest.hexdigest()
+    limit = max_upload_bytes()
+    if size > limit:
+        raise FileTooLarge(over_limit_message(limit), field="file")
+    if size == 0:
+        raise DomainError("The file is empty; upload a file with content.", field="file")
+    return sha256, size
+
+
 def upload_error(request, field_name="file"):
     """Why the upload handler dropped the file sent as ``field_name``, or None."""
     request = getattr(request, "_request", request)  # a DRF Request wraps the HttpRequest
