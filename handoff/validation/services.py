@@ -225,7 +225,9 @@ def terms_of(revision):
         positive_label=revision.positive_label or "1",
         tolerance=revision.metric_tolerance, latency_p95_ms=revision.latency_p95_ms,
         latency_batch_size=revision.latency_batch_size, peak_memory_mb=revision.peak_memory_mb,
-        parameter_count=revision.parameter_count, row_count=revision.validation_row_count,
+        parameter_count=revision.parameter_count, max_parameter_count=revision.max_parameter_count,
+        model_formats=tuple(name for name in revision.model_formats.split(",") if name),
+        row_count=revision.validation_row_count,
         fairness_slice_column=revision.fairness_slice_column, fairness_max_gap=revision.fairness_max_gap,
         fairness_metric=revision.fairness_metric,
     )

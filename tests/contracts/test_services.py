@@ -165,3 +165,21 @@ def test_only_engineers_select(contract, scientist):
     chosen = filed_candidate(contract, scientist, "logreg", submit=True)
     with pytest.raises(Forbidden):
         services.select(scientist, chosen)
+
+
+def test_each_candidate_is_measured_against_the_agreed_requirements(contract, scientist,
+                                                                   django_capture_on_commit_callbacks):
+    from handoff.validation.models import CheckResult
+
+    with django_capture_on_commit_callbacks(execute=True):
+        fits = filed_candidate(contract, scientist, "scaled-logreg", submit=True)
+        too_big = filed_candidate(contract, scientist, "mlp", submit=True)
+    fits.refresh_from_db()
+    too_big.refresh_from_db()
+    assert fits.state == HandoverState.AWAITING_REVIEW
+    assert too_big.state == HandoverState.VALIDATION_FAILED
+    parameters = CheckResult.objects.get(run__revision__handover=too_big, key="model.parameters")
+    assert (parameters.status, parameters.limit) == ("fail", 100)
+    assert "above the budget of 100" in parameters.message
+    accuracy = CheckResult.objects.get(run__revision__handover=fits, key="metric.accuracy")
+    assert (accuracy.status, accuracy.claimed, accuracy.limit) == ("pass", None, 0.95)
