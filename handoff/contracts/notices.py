@@ -12,6 +12,7 @@ from django.urls import reverse
 from handoff.access import Action, can, people_allowing
 from handoff.notifications import kinds, webhooks
 from handoff.notifications.services import absolute, notify
+from handoff.notifications.webhooks import slack_text
 
 KINDS = {
     "contract_proposed": "A contract of my project awaits my signature",
@@ -107,7 +108,8 @@ def announce(event, contract):
         webhooks.publish(
             event,
             project,
-            text=f"{WEBHOOK_EVENTS[verb]}: {contract} in {project.name}.",
+            text=f"{WEBHOOK_EVENTS[verb]}: <{absolute(url)}|{slack_text(contract)}> in "
+            f"{slack_text(project.name)}.",
             fields={
                 "project": {"slug": project.slug, "name": project.name},
                 "contract": {

@@ -11,6 +11,7 @@ from django.urls import reverse
 from handoff.access import Action, can, people_allowing
 from handoff.notifications import kinds, webhooks
 from handoff.notifications.services import absolute, notify
+from handoff.notifications.webhooks import slack_text
 
 KINDS = {
     "validation_passed": "Validation of my handover passed",
@@ -130,17 +131,14 @@ def announce(event, handover):
         _publish(event, handover, name, absolute(url))
 
 
-def _slack(text):
-    # Slack reads &, < and > as markup: escape them in what people typed.
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
 
 def _publish(event, handover, name, url):
     """Send ``event`` to the project's webhooks that asked for it."""
     project = handover.project
-    by = f" by {_slack(event.actor.display_name)}" if event.actor is not None else ""
-    failing = _slack(_failing(event)) if event.verb == "handover.validation_failed" else ""
-    text = f"{WEBHOOK_EVENTS[event.verb]}{by}: <{url}|{_slack(name)}> in {_slack(project.name)}.{failing}"
+    by = f" by {slack_text(event.actor.display_name)}" if event.actor is not None else ""
+    failing = slack_text(_failing(event)) if event.verb == "handover.validation_failed" else ""
+    text = (f"{WEBHOOK_EVENTS[event.verb]}{by}: <{url}|{slack_text(name)}> in "
+            f"{slack_text(project.name)}.{failing}")
     webhooks.publish(event, project, text=text, fields={
         "project": {"slug": project.slug, "name": project.name},
         "handover": {"id": handover.pk, "name": str(handover), "state": handover.state},

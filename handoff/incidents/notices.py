@@ -14,6 +14,7 @@ from django.urls import reverse
 from handoff.access import Action, people_allowing
 from handoff.notifications import kinds, webhooks
 from handoff.notifications.services import absolute, notify
+from handoff.notifications.webhooks import slack_text
 
 KINDS = {
     "incident_opened": "An incident opened on my model, or a SEV1/SEV2 one in my project",
@@ -103,14 +104,11 @@ def announce(event, incident):
         _publish(event, incident, name, absolute(url))
 
 
-def _slack(text):
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
 
 def _publish(event, incident, name, url):
     project = incident.project
-    text = (f"{WEBHOOK_EVENTS[event.verb]} ({incident.get_severity_display()}) by {_slack(_who(event))}: "
-            f"<{url}|{_slack(name)}> in {_slack(project.name)}.")
+    text = (f"{WEBHOOK_EVENTS[event.verb]} ({incident.get_severity_display()}) by {slack_text(_who(event))}: "
+            f"<{url}|{slack_text(name)}> in {slack_text(project.name)}.")
     webhooks.publish(event, project, text=text, fields={
         "project": {"slug": project.slug, "name": project.name},
         "incident": {"id": incident.pk, "title": incident.title, "severity": incident.severity,

@@ -54,6 +54,12 @@ class Refused(Exception):
 _EVENTS: dict[str, str] = {}
 
 
+def slack_text(text):
+    """``text`` as literal words in a Slack message: Slack reads &, < and > as
+    markup, so what people typed (a title, a name) is escaped."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def register_event(name, label):
     """Called by the app that publishes ``name`` (an audit verb), as it starts."""
     _EVENTS[name] = label
