@@ -14,7 +14,7 @@ from handoff import access
 from handoff.access import Action
 
 from . import contract
-from .contract import TERM_FIELDS
+from .contract import MODEL_FORMATS, TERM_FIELDS
 from .models import ArtifactKind, Framework, Metric, Model, TaskType
 
 METRIC_ROWS = 6
@@ -55,6 +55,14 @@ class TermsForm(PlainLabelsForm):
         widget=forms.NumberInput(attrs={"step": "any"}),
     )
     parameter_count = forms.IntegerField(label="Parameter count", required=False)
+    max_parameter_count = forms.IntegerField(
+        label="Largest parameter count allowed", required=False,
+        help_text="A budget: validation fails when the model holds more.",
+    )
+    model_formats = forms.MultipleChoiceField(
+        label="Accepted model formats", required=False, widget=forms.CheckboxSelectMultiple,
+        choices=list(MODEL_FORMATS.items()), help_text="None ticked: any format.",
+    )
     validation_description = forms.CharField(
         label="Validation set description", required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -86,12 +94,22 @@ class TermsForm(PlainLabelsForm):
         help_text="Largest absolute difference between a claimed and a measured metric.",
     )
 
+    def __init__(self, *args, candidate=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.candidate = candidate
+        if candidate:  # the agreed contract's requirements are shown, not edited
+            for name in TERM_FIELDS:
+                if name not in contract.CANDIDATE_FREE_TERMS and name in self.fields:
+                    self.fields[name].disabled = True
+
     def terms(self):
         return {name: self.cleaned_data[name] for name in TERM_FIELDS}
 
     @staticmethod
     def initial_from(revision):
-        return {name: getattr(revision, name) for name in TERM_FIELDS}
+        initial = {name: getattr(revision, name) for name in TERM_FIELDS}
+        initial["model_formats"] = [name for name in revision.model_formats.split(",") if name]
+        return initial
 
 
 class MetricRowForm(forms.Form):
@@ -121,14 +139,22 @@ MetricFormSet = forms.formset_factory(
 )
 
 
-def metric_formset(data=None, revision=None):
+def metric_formset(data=None, revision=None, *, candidate=False):
+    """The claimed-metric rows; on a candidate only the claimed values are
+    editable (the metrics and bounds are its contract's requirements)."""
     initial = []
     if revision is not None:
         initial = [
             {"metric": c.metric, "claimed_value": c.claimed_value, "minimum": c.minimum, "maximum": c.maximum}
             for c in revision.claimed_metrics.all()
         ]
-    return MetricFormSet(data, initial=initial, prefix="metrics")
+    formset = MetricFormSet(data, initial=initial, prefix="metrics")
+    formset.candidate = candidate
+    if candidate:
+        for row in formset.forms:
+            for name in ("metric", "minimum", "maximum"):
+                row.fields[name].disabled = True
+    return formset
 
 
 class NewHandoverForm(TermsForm):
@@ -205,7 +231,8 @@ def check_contract(form, formset):
         task_type, ok = form.cleaned_data.get("task_type", ""), False
     if "task_type" not in form.errors:
         try:
-            contract.clean_metrics(task_type, formset.claims())
+            contract.clean_metrics(task_type, formset.claims(),
+                                   requirement=getattr(formset, "candidate", False))
         except ValidationError as error:
             add_service_error(form, error, formset)
             ok = False

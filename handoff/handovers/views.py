@@ -225,8 +225,9 @@ def edit_terms(request, pk):
         access.require(request.user, Action.EDIT_REVISION, handover)  # 403 for a role that may not edit
         messages.error(request, f"Revision {revision.number} is submitted and can no longer be changed.")
         return redirect(handover)
-    form = TermsForm(request.POST or None, initial=TermsForm.initial_from(revision))
-    formset = metric_formset(request.POST or None, revision=revision)
+    form = TermsForm(request.POST or None, initial=TermsForm.initial_from(revision),
+                     candidate=handover.is_candidate)
+    formset = metric_formset(request.POST or None, revision=revision, candidate=handover.is_candidate)
     if request.method == "POST" and form.is_valid() and formset.is_valid() and check_contract(form, formset):
         try:
             services.update_terms(request.user, revision, terms=form.terms(), metrics=formset.claims())
