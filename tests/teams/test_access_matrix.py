@@ -62,14 +62,18 @@ VISIBILITY = {
 
 # --- access.can(user, action, project) ---------------------------------------
 A = Action
-LEADS = {A.VIEW, A.MANAGE_MEMBERS, A.COMMENT, A.VIEW_DASHBOARD, A.MANAGE_WEBHOOKS, A.REPORT_INCIDENT}
+LEADS = {A.VIEW, A.MANAGE_MEMBERS, A.COMMENT, A.VIEW_DASHBOARD, A.MANAGE_WEBHOOKS, A.REPORT_INCIDENT,
+         A.READ_BLIND_LABELS}
 CAN_ON_PROJECT = {
     # Anyone on a project may report an incident; engineers triage it and, with the
     # owning data scientist (tests/incidents), write its postmortem.
+    # Both sides draft and sign contracts; engineers select candidates and, with the
+    # team leader, read a blind contract's labels, which data scientists never see.
     "data_scientist": {A.VIEW, A.CREATE_HANDOVER, A.EDIT_REVISION, A.SUBMIT_REVISION, A.REVISE_HANDOVER,
-                       A.COMMENT, A.REPORT_INCIDENT},
+                       A.COMMENT, A.REPORT_INCIDENT, A.DRAFT_CONTRACT, A.SIGN_CONTRACT},
     "ml_engineer": {A.VIEW, A.REVIEW_REVISION, A.REVALIDATE, A.COMMENT, A.DEPLOY, A.TRIAGE_INCIDENT,
-                    A.MANAGE_WEBHOOKS, A.MANAGE_INGESTION_TOKENS, A.REPORT_INCIDENT, A.EDIT_POSTMORTEM},
+                    A.MANAGE_WEBHOOKS, A.MANAGE_INGESTION_TOKENS, A.REPORT_INCIDENT, A.EDIT_POSTMORTEM,
+                    A.DRAFT_CONTRACT, A.SIGN_CONTRACT, A.SELECT_CANDIDATE, A.READ_BLIND_LABELS},
     "data_engineer": {A.VIEW, A.COMMENT, A.REPORT_INCIDENT},
     "product_manager": {A.VIEW, A.COMMENT, A.REPORT_INCIDENT},
     "manager": {A.VIEW, A.COMMENT, A.VIEW_DASHBOARD, A.REPORT_INCIDENT},
