@@ -64,6 +64,14 @@ def test_lifecycle_table_is_the_design():
         (S.ACCEPTED, S.DEPLOYED),
         (S.DEPLOYED, S.DEPLOYED),
         (S.DEPLOYED, S.RETIRED),
+        # A candidate of an agreed contract closes when another one is selected
+        # (issue 15: from awaiting review or failed validation; also from the other
+        # open states, so that no candidate is left open after a selection).
+        (S.DRAFT, S.NOT_SELECTED),
+        (S.VALIDATING, S.NOT_SELECTED),
+        (S.VALIDATION_FAILED, S.NOT_SELECTED),
+        (S.AWAITING_REVIEW, S.NOT_SELECTED),
+        (S.CHANGES_REQUESTED, S.NOT_SELECTED),
     }
 
 
