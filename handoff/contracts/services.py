@@ -537,8 +537,9 @@ def file_candidate(
                 f"Candidates are filed against an agreed contract; {contract} is "
                 f"{contract.get_state_display().lower()}."
             )
-        if _selected(contract) is not None:
-            raise Conflict(f"{_selected(contract).handover} was already selected for {contract}.")
+        chosen = _selected(contract)
+        if chosen is not None:
+            raise Conflict(f"{chosen.handover} was already selected for {contract}.")
         requirements = requirements_of(contract)
         unknown = sorted(set(claims) - {r["metric"] for r in requirements})
         if unknown:
