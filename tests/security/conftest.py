@@ -7,12 +7,15 @@ artifacts on both, a review and a comment. Gamma holds a handover of its own,
 so people outside Alpha have something to see and lists are not just empty.
 """
 
+import hashlib
 from types import SimpleNamespace
 
 import pytest
+from django.core.files.base import ContentFile
 from django.test import Client
 from django.utils import timezone
 
+from handoff.contracts.models import Candidate, Contract, ContractArtifact, ContractSignature, ContractState
 from handoff.deployments.models import Deployment, IngestionToken, MetricObservation
 from handoff.handovers import notices
 from handoff.handovers.models import ArtifactKind, HandoverState, ReviewDecision
@@ -108,6 +111,17 @@ def world(db):
                                  details={"severity": "sev2"})
     action_item = ActionItem.objects.create(incident=incident, text="secret action item")
 
+    # Contract pages: an agreed contract of Churn Alpha (signed by both, its labels attached) with
+    # a draft candidate, and a draft contract with labels. Made as rows: the services would tell
+    # Dana of each step, and she has one notification in this world.
+    page_contract = _contract_rows(alpha, people, state=ContractState.AGREED, title="secret-churn-contract")
+    page_draft_contract = _contract_rows(alpha, people, state=ContractState.DRAFT, title="secret-churn-draft")
+    candidate_model = ModelFactory(project=alpha, owner=people["data_scientist"],
+                                   name="secret-churn-candidate")
+    page_candidate = HandoverFactory(model=candidate_model, version_label="0.1.0-secret", is_candidate=True)
+    RevisionFactory(handover=page_candidate, number=1)
+    Candidate.objects.create(contract=page_contract, handover=page_candidate)
+
     gamma_model = ModelFactory(project=gamma, owner=people["member_of_other_team"], name="gamma-model")
     gamma_handover = HandoverFactory(model=gamma_model, version_label="1.0.0")
     RevisionFactory(handover=gamma_handover, number=1)
@@ -119,7 +133,25 @@ def world(db):
         ingestion_secret=ingestion_secret, other_ingestion_secret=other_ingestion_secret,
         notification=people["data_scientist"].notifications.get(),
         incident=incident, action_item=action_item,
+        page_contract=page_contract, page_draft_contract=page_draft_contract, page_candidate=page_candidate,
     )
+
+
+def _contract_rows(project, people, *, state, title):
+    """A contract of ``project`` in ``state`` with its labels file (and, once agreed, both signatures)."""
+    contract = Contract.objects.create(project=project, title=title, state=state,
+                                       task_type="binary_classification", created_by=people["ml_engineer"])
+    contract.requirements.create(metric="accuracy", minimum=0.9)
+    content = b"id,label\n1,0\n"
+    ContractArtifact.objects.create(contract=contract, kind="labels",
+                                    file=ContentFile(content, name="labels.csv"), original_name="labels.csv",
+                                    size=len(content), sha256=hashlib.sha256(content).hexdigest(),
+                                    uploaded_by=people["ml_engineer"])
+    if state == ContractState.AGREED:
+        for who in ("data_scientist", "ml_engineer"):
+            ContractSignature.objects.create(contract=contract, signer=people[who], role=who,
+                                             terms_sha256="0" * 64)
+    return contract
 
 
 def logged_in(user):

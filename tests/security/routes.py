@@ -86,6 +86,25 @@ SPECS = {
     "incidents:add_action_item": Spec(obj="incident", expect={"GET": 405, "POST": 400}),
     "incidents:action_item_done": Spec(obj="incident_item", expect={"GET": 405, "POST": 302}),
     "incidents:file_fix": Spec(obj="incident", expect={"GET": 405, "POST": 400}),
+    # --- contract pages: an agreed contract and a draft one of Churn Alpha, and a draft candidate.
+    # A move the lifecycle refuses (signing an agreed contract, selecting a draft candidate) comes
+    # back as a message (302); a form the walk's body does not fill is shown again (400).
+    "contracts:list": Spec(),
+    "contracts:new": Spec(expect={"GET": 200, "POST": 400}),
+    "contracts:detail": Spec(obj="page_contract"),
+    "contracts:edit": Spec(obj="page_draft_contract", expect={"GET": 200, "POST": 400}),
+    "contracts:upload": Spec(obj="page_draft_contract", expect={"GET": 405, "POST": 400}),
+    "contracts:download_file": Spec(obj="page_contract_file"),
+    "contracts:remove_file": Spec(obj="page_draft_contract_file", expect={"GET": 405, "POST": 302}),
+    "contracts:propose": Spec(obj="page_draft_contract", expect={"GET": 405, "POST": 302}),
+    "contracts:sign": Spec(obj="page_contract", expect={"GET": 405, "POST": 302}),
+    "contracts:new_version": Spec(obj="page_contract", expect={"GET": 405, "POST": 302}),
+    "contracts:close": Spec(obj="page_contract", expect={"GET": 405, "POST": 302}),
+    "contracts:comment": Spec(obj="page_contract", expect={"GET": 405, "POST": 302}),
+    "contracts:diff": Spec(obj="page_contract"),
+    "contracts:new_candidate": Spec(obj="page_contract", expect={"GET": 200, "POST": 400}),
+    "contracts:comparison": Spec(obj="page_contract"),
+    "contracts:select": Spec(obj="page_candidate", insider=MLE, expect={"GET": 405, "POST": 302}),
     # --- the API
     "api-token": Spec(public=True, expect={"GET": 405}),
     "api-root": Spec(),

@@ -130,6 +130,13 @@ def _values(world, obj):
         "incident": {"pk": world.incident.pk},
         "incident_item": {"pk": world.incident.pk, "item_pk": world.action_item.pk},
         "api_incident_item": {"pk": world.incident.pk, "item_id": world.action_item.pk},
+        "page_contract": {"pk": world.page_contract.pk},
+        "page_draft_contract": {"pk": world.page_draft_contract.pk},
+        "page_contract_file": {"pk": world.page_contract.pk,
+                               "artifact_pk": world.page_contract.artifacts.get().pk},
+        "page_draft_contract_file": {"pk": world.page_draft_contract.pk,
+                                     "artifact_pk": world.page_draft_contract.artifacts.get().pk},
+        "page_candidate": {"pk": world.page_candidate.pk},
     }[obj]
 
 
