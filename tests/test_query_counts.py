@@ -352,7 +352,7 @@ def test_edit_terms_page_queries_do_not_grow_with_claims_and_revisions(world):
         return [f'value="{row.claim.claimed_value}"' for row in page.grow(n)]  # a metric row each
 
     url = reverse("handovers:edit", args=[page.handover.pk])
-    assert_queries_do_not_grow(logged_in(world.scientist), url, grow, ceiling=12)
+    assert_queries_do_not_grow(logged_in(world.scientist), url, grow, ceiling=13)
 
 
 def _more_of_everything(user):
@@ -825,6 +825,138 @@ def test_api_postmortem_queries_do_not_grow_with_action_items(world):
     assert_queries_do_not_grow(logged_in(world.engineer), url, grow, ceiling=8)
 
 
+# --- contract pages ----------------------------------------------------------------------------------
+
+
+def _contract(world, *, state="agreed", version=1, series=None, **fields):
+    """A contract of Churn Alpha as rows (its pages are measured, not its services)."""
+    from handoff.contracts.models import Contract
+
+    extra = {"series": series} if series else {}
+    return Contract.objects.create(project=world.project, title=mark("Contract"), state=state,
+                                   version=version, task_type="binary_classification", latency_p95_ms=50,
+                                   peak_memory_mb=500, max_parameter_count=100, created_by=world.engineer,
+                                   **extra, **fields)
+
+
+def _candidates(contract, n):
+    """``n`` candidates of ``contract``, each with a finished run and its checks; their model names."""
+    from handoff.contracts.models import Candidate
+
+    names = []
+    for _ in range(n):
+        owner = person(contract.project, Role.DATA_SCIENTIST)
+        model = ModelFactory(project=contract.project, owner=owner, name=mark("cand"))
+        handover = HandoverFactory(model=model, version_label="1.0.0", state=HandoverState.AWAITING_REVIEW,
+                                   is_candidate=True)
+        revision = RevisionFactory(handover=handover, number=1)
+        Candidate.objects.create(contract=contract, handover=handover)
+        run = ValidationRunFactory(revision=revision, number=1)
+        for position, (key, value) in enumerate((("metric.accuracy", 0.96), ("runtime.latency_p95_ms", 0.4),
+                                                 ("runtime.peak_memory_mb", 90.0), ("model.parameters", 31))):
+            CheckResultFactory(run=run, key=key, position=position, measured=value)
+        names.append(handover.model.name)
+    return names
+
+
+@covers("contracts:list")
+def test_contract_list_queries_do_not_grow_with_contracts(world):
+    def grow(n):
+        return [_contract(world).title for _ in range(n)]
+
+    assert_queries_do_not_grow(logged_in(world.scientist), "/contracts/", grow, ceiling=8)
+
+
+@covers("contracts:new")
+def test_new_contract_form_queries_do_not_grow_with_my_projects(world):
+    def grow(n):
+        return [project_of_mine(world.engineer, Role.ML_ENGINEER).name for _ in range(n)]
+
+    assert_queries_do_not_grow(logged_in(world.engineer), "/contracts/new/", grow, ceiling=6)
+
+
+@covers("contracts:detail")
+def test_contract_page_queries_do_not_grow_with_comments_signatures_files_and_candidates(world):
+    from handoff.contracts.models import ContractComment, ContractSignature
+
+    contract = _contract(world)
+    contract.requirements.create(metric="accuracy", minimum=0.9)
+
+    def grow(n):
+        texts = []
+        for _ in range(n):
+            author = person(world.project, Role.DATA_ENGINEER)
+            comment = ContractComment.objects.create(contract=contract, author=author, body=mark("comment"))
+            signer = person(world.project, Role.ML_ENGINEER)
+            ContractSignature.objects.create(contract=contract, signer=signer, role="ml_engineer",
+                                             terms_sha256=mark("sha"))
+            texts += [comment.body, author.display_name, signer.display_name]
+        return texts + _candidates(contract, n)
+
+    assert_queries_do_not_grow(logged_in(world.scientist), f"/contracts/{contract.pk}/", grow, ceiling=12)
+
+
+@covers("contracts:edit")
+def test_contract_edit_page_queries_do_not_grow_with_signatures_and_comments(world):
+    from handoff.contracts.models import ContractComment, ContractSignature
+
+    contract = _contract(world, state="draft")
+
+    def grow(n):
+        for _ in range(n):
+            ContractComment.objects.create(contract=contract, author=world.scientist, body=mark("comment"))
+            signer = person(world.project, Role.ML_ENGINEER)
+            ContractSignature.objects.create(contract=contract, signer=signer, role="ml_engineer",
+                                             terms_sha256=mark("sha"))
+        return []
+
+    assert_queries_do_not_grow(logged_in(world.engineer), f"/contracts/{contract.pk}/edit/", grow, ceiling=11,
+                               shown=False)
+
+
+@covers("contracts:diff")
+def test_contract_diff_queries_do_not_grow_with_requirements(world):
+    old = _contract(world)
+    new = _contract(world, state="draft", version=2, series=old.series)
+    metrics = iter(Metric)
+
+    def grow(n):
+        labels = []
+        for _ in range(n):
+            metric = next(metrics)
+            old.requirements.create(metric=metric, minimum=0.5)
+            new.requirements.create(metric=metric, minimum=0.25)
+            labels.append(f"{metric.label}")
+        return labels
+
+    url = f"/contracts/{new.pk}/diff/?against={old.pk}"
+    assert_queries_do_not_grow(logged_in(world.scientist), url, grow, ceiling=13)
+
+
+@covers("contracts:new_candidate")
+def test_new_candidate_form_queries_do_not_grow_with_the_projects_models_and_requirements(world):
+    contract = _contract(world)
+    metrics = iter(Metric)
+
+    def grow(n):
+        names = []
+        for _ in range(n):
+            contract.requirements.create(metric=next(metrics), minimum=0.5)
+            names.append(ModelFactory(project=world.project, owner=world.scientist, name=mark("model")).name)
+        return names
+
+    assert_queries_do_not_grow(logged_in(world.scientist), f"/contracts/{contract.pk}/candidates/new/", grow,
+                               ceiling=12)
+
+
+@covers("contracts:comparison")
+def test_comparison_queries_do_not_grow_with_candidates(world):
+    contract = _contract(world)
+    contract.requirements.create(metric="accuracy", minimum=0.9)
+    assert_queries_do_not_grow(logged_in(world.engineer), f"/contracts/{contract.pk}/comparison/",
+                               lambda n: _candidates(contract, n), ceiling=11)
+
+
 # --- every route is measured ---------------------------------------------------------------------------
 
 # GET routes without a query-count test, and why. Anything else that answers GET needs one above.
@@ -832,6 +964,7 @@ NOT_MEASURED = {
     "login": "the login form, for anonymous visitors; reads no data (a logged-in user is redirected)",
     "health": "a status probe for load balancers, not a page; its queries are the health checks",
     "handovers:download_artifact": "streams one file found by one scoped lookup; lists nothing",
+    "contracts:download_file": "streams one contract file found by one scoped lookup; lists nothing",
     "api-artifact-download": "streams one file found by one scoped lookup; lists nothing",
     "api-model-detail": "one model with its project and owner (select_related); nests no list",
     "api-artifact-detail": "one artifact with its uploader (select_related); nests no list",
