@@ -331,6 +331,10 @@ SPECTACULAR_SETTINGS = {
         "ProductionMetricEnum": "handoff.deployments.models.ProductionMetric",
         "IncidentStatusEnum": "handoff.incidents.models.IncidentStatus",
         "SeverityEnum": "handoff.incidents.models.Severity",
+        "KindEnum": "handoff.handovers.models.ArtifactKind",
+        "ContractStateEnum": "handoff.contracts.models.ContractState",
+        "ContractArtifactKindEnum": "handoff.contracts.models.ContractArtifactKind",
+        "FrameworkEnum": "handoff.handovers.models.Framework",
     },
 }
 

@@ -3,6 +3,8 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from handoff.contracts.api.urls import router as contracts_router
+from handoff.contracts.api.urls import urlpatterns as contracts_api_urls
 from handoff.core import views as core_views
 from handoff.deployments.api.urls import router as deployments_router
 from handoff.handovers.api.urls import router as handovers_router
@@ -19,11 +21,13 @@ api_router = DefaultRouter()
 # argument they do not take.
 api_router.include_format_suffixes = False
 for app_router in (teams_router, handovers_router, validation_router, notifications_router,
-                   deployments_router, incidents_router):
+                   deployments_router, incidents_router,
+                   contracts_router):
     api_router.registry.extend(app_router.registry)
 
 api_v1 = [
     path("auth/", include("accounts.api.urls")),
+    path("", include(contracts_api_urls)),
     path("", include(api_router.urls)),
 ]
 
