@@ -476,3 +476,43 @@ def filed_candidate(contract, scientist, name="logreg", *, model=None, version_l
         handover_services.submit_revision(scientist, revision)
     handover.refresh_from_db()
     return handover
+
+
+def measured_candidate(contract, owner=None, *, accuracy=0.96, roc_auc=0.97, latency_ms=2.0, memory_mb=12.0,
+                       parameters=31, state=HandoverState.AWAITING_REVIEW, name=None):
+    """A candidate of ``contract`` as rows, validated without running validation:
+    a handover awaiting review whose revision 1 has a finished run with the
+    checks the comparison reads, each judged against the contract's bounds. -> Handover"""
+    from handoff.contracts.models import Candidate
+
+    owner = owner or member(contract.project, Role.DATA_SCIENTIST)
+    named = {"name": name} if name else {}
+    handover = HandoverFactory(model=ModelFactory(project=contract.project, owner=owner, **named),
+                               state=state, is_candidate=True, labels_blind=contract.labels_blind,
+                               awaiting_review_since=timezone.now())
+    revision = RevisionFactory(handover=handover, number=1, submitted_at=timezone.now(), submitted_by=owner)
+    Candidate.objects.create(contract=contract, handover=handover)
+    bounds = {r.metric: r for r in contract.requirements.all()}
+    figures = [("metric.accuracy", accuracy, bounds.get("accuracy")),
+               ("metric.roc_auc", roc_auc, bounds.get("roc_auc"))]
+    failed = False
+    run = ValidationRunFactory(revision=revision, number=1)
+    for position, (key, value, requirement) in enumerate(figures):
+        limit = requirement.minimum if requirement is not None else None
+        ok = limit is None or value >= limit
+        failed |= not ok
+        CheckResultFactory(run=run, key=key, position=position, measured=value, claimed=None, limit=limit,
+                           status=CheckStatus.PASS if ok else CheckStatus.FAIL, message=f"{key} {value}")
+    for position, (key, value, limit, unit) in enumerate([
+        ("runtime.latency_p95_ms", latency_ms, contract.latency_p95_ms, "ms"),
+        ("runtime.peak_memory_mb", memory_mb, contract.peak_memory_mb, "MB"),
+        ("model.parameters", parameters, contract.max_parameter_count, "parameters"),
+    ], start=len(figures)):
+        ok = limit is None or value <= limit
+        failed |= not ok
+        CheckResultFactory(run=run, key=key, position=position, measured=value, claimed=None, limit=limit,
+                           unit=unit, tolerance=None, status=CheckStatus.PASS if ok else CheckStatus.FAIL,
+                           message=f"{key} {value}")
+    if failed:
+        ValidationRun.objects.filter(pk=run.pk).update(state=RunState.FAILED)
+    return handover
