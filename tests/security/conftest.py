@@ -15,7 +15,14 @@ from django.core.files.base import ContentFile
 from django.test import Client
 from django.utils import timezone
 
-from handoff.contracts.models import Candidate, Contract, ContractArtifact, ContractSignature, ContractState
+from handoff.contracts.models import (
+    Candidate,
+    Contract,
+    ContractArtifact,
+    ContractComment,
+    ContractSignature,
+    ContractState,
+)
 from handoff.deployments.models import Deployment, IngestionToken, MetricObservation
 from handoff.handovers import notices
 from handoff.handovers.models import ArtifactKind, HandoverState, ReviewDecision
@@ -39,7 +46,9 @@ from tests.factories import (
     TeamFactory,
     UserFactory,
     ValidationRunFactory,
+    agreed_contract,
     ingestion_token,
+    measured_candidate,
     member,
 )
 
@@ -121,6 +130,13 @@ def world(db):
     page_candidate = HandoverFactory(model=candidate_model, version_label="0.1.0-secret", is_candidate=True)
     RevisionFactory(handover=page_candidate, number=1)
     Candidate.objects.create(contract=page_contract, handover=page_candidate)
+    # The contracts API's: an agreed contract holding its labels blind, and a candidate of it under review.
+    api_contract = agreed_contract(alpha, people["data_scientist"], people["ml_engineer"], labels_blind=True,
+                                   title="secret-churn-contract")
+    api_candidate = measured_candidate(api_contract, people["data_scientist"],
+                                       name="secret-churn-api-candidate")
+    # Dana's news of the contract is not the walk's: her one notification stays the changes requested.
+    people["data_scientist"].notifications.filter(kind__startswith="contract_").delete()
 
     gamma_model = ModelFactory(project=gamma, owner=people["member_of_other_team"], name="gamma-model")
     gamma_handover = HandoverFactory(model=gamma_model, version_label="1.0.0")
@@ -134,6 +150,8 @@ def world(db):
         notification=people["data_scientist"].notifications.get(),
         incident=incident, action_item=action_item,
         page_contract=page_contract, page_draft_contract=page_draft_contract, page_candidate=page_candidate,
+        api_contract=api_contract, api_contract_labels=api_contract.artifacts.get(),
+        api_candidate=api_candidate,
     )
 
 
@@ -186,4 +204,11 @@ def snapshot(world):
                                     .values_list("pk", "kind", "body")),
         "action items": sorted(ActionItem.objects.filter(incident__project=world.project)
                                .values_list("pk", "text", "done")),
+        "api contracts": sorted(Contract.objects.filter(project=world.project).values_list(
+            "pk", "version", "state", "title", "latency_p95_ms", "updated_at")),
+        "api contract files": sorted(world.api_contract.artifacts.values_list("pk", "sha256")),
+        "api contract signatures": sorted(ContractSignature.objects.values_list("pk", "signer_id")),
+        "api contract comments": ContractComment.objects.count(),
+        "api candidates": sorted(
+            world.project.handovers.filter(is_candidate=True).values_list("pk", "state")),
     }

@@ -179,4 +179,23 @@ SPECS = {
     "api-notification-read-all": Spec(expect={"POST": 200}),
     # the walk's body names no kind of notification ("body", "comment" …): refused, nothing stored
     "api-notification-preferences": Spec(expect={"GET": 200, "PUT": 400}),
+    # --- contracts API: an agreed contract holding its labels blind, with a candidate under review.
+    # The walk's body names no title, project, model or kind a contract holds: refused. An agreed
+    # contract changes by no path (409); its labels are the engineer's to read, not the scientist's.
+    "api-contract-list": Spec(expect={"GET": 200, "POST": 400}),
+    "api-contract-detail": Spec(obj="api_contract", expect={"GET": 200, "PATCH": 409}),
+    "api-contract-propose": Spec(obj="api_contract", expect={"POST": 409}),
+    "api-contract-sign": Spec(obj="api_contract", expect={"POST": 409}),
+    "api-contract-new-version": Spec(obj="api_contract", expect={"POST": 201}),
+    "api-contract-close": Spec(obj="api_contract", expect={"POST": 200}),
+    "api-contract-versions": Spec(obj="api_contract"),
+    # without ?against= the version to compare with is missing
+    "api-contract-diff": Spec(obj="api_contract", expect={"GET": 400}),
+    "api-contract-comments": Spec(obj="api_contract", expect={"GET": 200, "POST": 201}),
+    "api-contract-artifacts": Spec(obj="api_contract", form=True, expect={"GET": 200, "POST": 400}),
+    "api-contract-artifact": Spec(obj="api_contract_labels", insider=MLE, expect={"DELETE": 409}),
+    "api-contract-artifact-download": Spec(obj="api_contract_labels", insider=MLE),
+    "api-contract-candidates": Spec(obj="api_contract", expect={"GET": 200, "POST": 400}),
+    "api-contract-comparison": Spec(obj="api_contract"),
+    "api-handover-select": Spec(obj="api_candidate", insider=MLE, expect={"POST": 200}),
 }

@@ -137,6 +137,9 @@ def _values(world, obj):
         "page_draft_contract_file": {"pk": world.page_draft_contract.pk,
                                      "artifact_pk": world.page_draft_contract.artifacts.get().pk},
         "page_candidate": {"pk": world.page_candidate.pk},
+        "api_contract": {"pk": world.api_contract.pk},
+        "api_contract_labels": {"pk": world.api_contract.pk, "artifact_id": world.api_contract_labels.pk},
+        "api_candidate": {"pk": world.api_candidate.pk},
     }[obj]
 
 
