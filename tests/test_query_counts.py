@@ -957,6 +957,131 @@ def test_comparison_queries_do_not_grow_with_candidates(world):
                                lambda n: _candidates(contract, n), ceiling=11)
 
 
+# --- contracts API -------------------------------------------------------------------------------------
+
+
+def _agreed_contract(world, **kwargs):
+    from tests.factories import agreed_contract
+
+    return agreed_contract(world.project, world.scientist, world.engineer, title=mark("contract"), **kwargs)
+
+
+def _api_contracts(world, n):
+    """n draft contracts in Churn Alpha, each by a new engineer -> their titles as the list shows them."""
+    from tests.factories import draft_contract
+
+    titles = []
+    for _ in range(n):
+        author = person(world.project, Role.ML_ENGINEER)
+        titles.append(f'"title":"{draft_contract(world.project, author, title=mark("contract")).title}"')
+    return titles
+
+
+@covers("api-contract-list")
+def test_api_contract_list_queries_do_not_grow_with_contracts(world):
+    assert_queries_do_not_grow(logged_in(world.engineer), "/api/v1/contracts/",
+                               lambda n: _api_contracts(world, n), ceiling=API_CONTRACTS)
+
+
+@covers("api-contract-detail")
+def test_api_contract_detail_queries_do_not_grow_with_signatures(world):
+    from handoff.contracts.models import ContractSignature
+
+    contract = _agreed_contract(world)
+
+    def grow(n):
+        signers = [person(world.project, Role.ML_ENGINEER) for _ in range(n)]
+        for signer in signers:
+            ContractSignature.objects.create(contract=contract, signer=signer, role="ml_engineer",
+                                             terms_sha256="0" * 64)
+        return [f'"signer":"{signer.username}"' for signer in signers]
+
+    assert_queries_do_not_grow(logged_in(world.engineer), f"/api/v1/contracts/{contract.pk}/", grow,
+                               ceiling=API_CONTRACT)
+
+
+@covers("api-contract-versions", "api-contract-diff")
+def test_api_contract_versions_and_diff_queries_do_not_grow_with_versions(world):
+    from handoff.contracts.models import Contract
+    from handoff.contracts.services import terms_of
+
+    contract = _agreed_contract(world)
+    numbers = itertools.count(2)
+
+    def grow(n):
+        titles = []
+        for _ in range(n):
+            version = Contract.objects.create(project=world.project, series=contract.series,
+                                              version=next(numbers), title=mark("version"),
+                                              created_by=world.engineer, **terms_of(contract))
+            titles.append(f'"title":"{version.title}"')
+        return titles
+
+    client = logged_in(world.engineer)
+    assert_queries_do_not_grow(client, f"/api/v1/contracts/{contract.pk}/versions/", grow,
+                               ceiling=API_VERSIONS)
+    newest = Contract.objects.filter(series=contract.series).order_by("-version").first()
+    assert_queries_do_not_grow(client, f"/api/v1/contracts/{newest.pk}/diff/?against={contract.pk}", grow,
+                               ceiling=API_DIFF, shown=False)
+
+
+@covers("api-contract-comments")
+def test_api_contract_comments_queries_do_not_grow_with_comments(world):
+    from handoff.contracts.models import ContractComment
+
+    contract = _agreed_contract(world)
+
+    def grow(n):
+        comments = [ContractComment.objects.create(contract=contract, author=person(world.project),
+                                                   body=mark("comment")) for _ in range(n)]
+        return [f'"author":"{c.author.username}"' for c in comments] + [c.body for c in comments]
+
+    assert_queries_do_not_grow(logged_in(world.engineer), f"/api/v1/contracts/{contract.pk}/comments/", grow,
+                               ceiling=API_CONTRACT_COMMENTS)
+
+
+@covers("api-contract-artifacts")
+def test_api_contract_files_queries_do_not_grow_with_other_contracts(world):
+    contract = _agreed_contract(world, labels_blind=True)
+    # A contract holds two files at most: what could grow is the rest of the project's.
+    assert_queries_do_not_grow(logged_in(world.scientist), f"/api/v1/contracts/{contract.pk}/artifacts/",
+                               lambda n: _api_contracts(world, n), ceiling=API_CONTRACT_FILES, shown=False)
+
+
+@covers("api-contract-candidates")
+def test_api_contract_candidates_queries_do_not_grow_with_candidates(world):
+    from tests.factories import measured_candidate
+
+    contract = _agreed_contract(world)
+
+    def grow(n):
+        names = [measured_candidate(contract, name=mark("candidate")).model.name for _ in range(n)]
+        return [f'"name":"{name}"' for name in names]
+
+    url = f"/api/v1/contracts/{contract.pk}/candidates/"
+    assert_queries_do_not_grow(logged_in(world.engineer), url, grow, ceiling=API_CANDIDATES)
+
+
+@covers("api-contract-comparison")
+def test_api_comparison_queries_do_not_grow_from_3_to_30_candidates(world):
+    from tests.factories import measured_candidate
+
+    contract = _agreed_contract(world, labels_blind=True)
+
+    def grow(n):
+        names = [measured_candidate(contract, name=mark("candidate")).model.name for _ in range(n)]
+        return [f'"model":"{name}"' for name in names]
+
+    url = f"/api/v1/contracts/{contract.pk}/comparison/"
+    assert_queries_do_not_grow(logged_in(world.scientist), url, grow, ceiling=API_COMPARISON,
+                               small=3, large=30)
+
+
+# What each needs today, with two queries of headroom.
+API_CONTRACTS, API_CONTRACT, API_VERSIONS, API_DIFF, API_CONTRACT_COMMENTS = 7, 12, 8, 10, 7
+API_CONTRACT_FILES, API_CANDIDATES, API_COMPARISON = 8, 8, 9
+
+
 # --- every route is measured ---------------------------------------------------------------------------
 
 # GET routes without a query-count test, and why. Anything else that answers GET needs one above.
@@ -966,6 +1091,7 @@ NOT_MEASURED = {
     "handovers:download_artifact": "streams one file found by one scoped lookup; lists nothing",
     "contracts:download_file": "streams one contract file found by one scoped lookup; lists nothing",
     "api-artifact-download": "streams one file found by one scoped lookup; lists nothing",
+    "api-contract-artifact-download": "streams one file of a contract found by scoped lookups; lists nothing",
     "api-model-detail": "one model with its project and owner (select_related); nests no list",
     "api-artifact-detail": "one artifact with its uploader (select_related); nests no list",
     "api-incident-detail": "one incident with its project and people (select_related); nests no list",

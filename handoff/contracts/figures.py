@@ -65,17 +65,19 @@ def candidate_figures(contract):
     for candidate in candidates:
         handover = candidate.handover
         run = runs.get(handover.pk)
-        figures.append({
-            "handover": handover.pk,
-            "model": handover.model.name,
-            "version_label": handover.version_label,
-            "owner": handover.owner.username,
-            "owner_name": handover.owner.display_name,
-            "state": handover.state,
-            "filed_at": candidate.filed_at,
-            "run": {"id": run["id"], "number": run["number"], "state": run["state"]} if run else None,
-            "checks": checks.get(run["id"], {}) if run else {},
-        })
+        figures.append(
+            {
+                "handover": handover.pk,
+                "model": handover.model.name,
+                "version_label": handover.version_label,
+                "owner": handover.owner.username,
+                "owner_name": handover.owner.display_name,
+                "state": handover.state,
+                "filed_at": candidate.filed_at,
+                "run": {"id": run["id"], "number": run["number"], "state": run["state"]} if run else None,
+                "checks": checks.get(run["id"], {}) if run else {},
+            }
+        )
     return figures
 
 
@@ -84,16 +86,46 @@ def _rows_to_compare(contract):
     rows = []
     for requirement in contract.requirements.all():
         metric = Metric(requirement.metric)
-        rows.append((f"metric.{metric.value}", str(metric.label), "",
-                     LOWER if metric in LOWER_IS_BETTER else HIGHER,
-                     requirement.minimum, requirement.maximum, True))
+        rows.append(
+            (
+                f"metric.{metric.value}",
+                str(metric.label),
+                "",
+                LOWER if metric in LOWER_IS_BETTER else HIGHER,
+                requirement.minimum,
+                requirement.maximum,
+                True,
+            )
+        )
     batch = contract.latency_batch_size or 1
     rows += [
-        (LATENCY, f"p95 latency (batch {batch})", "ms", LOWER, None, contract.latency_p95_ms,
-         contract.latency_p95_ms is not None),
-        (MEMORY, "Peak memory", "MB", LOWER, None, contract.peak_memory_mb, contract.peak_memory_mb is not None),
-        (PARAMETERS, "Parameters", "parameters", LOWER, None, contract.max_parameter_count,
-         contract.max_parameter_count is not None),
+        (
+            LATENCY,
+            f"p95 latency (batch {batch})",
+            "ms",
+            LOWER,
+            None,
+            contract.latency_p95_ms,
+            contract.latency_p95_ms is not None,
+        ),
+        (
+            MEMORY,
+            "Peak memory",
+            "MB",
+            LOWER,
+            None,
+            contract.peak_memory_mb,
+            contract.peak_memory_mb is not None,
+        ),
+        (
+            PARAMETERS,
+            "Parameters",
+            "parameters",
+            LOWER,
+            None,
+            contract.max_parameter_count,
+            contract.max_parameter_count is not None,
+        ),
     ]
     return rows
 
@@ -113,23 +145,33 @@ def requirement_rows(contract, candidates=None):
         cells = []
         for candidate in candidates:
             check = candidate["checks"].get(key, {})
-            cells.append({
-                "handover": candidate["handover"],
-                "status": check.get("status"),
-                "measured": check.get("measured"),
-                "claimed": check.get("claimed"),
-                "limit": check.get("limit"),
-                "message": check.get("message", ""),
-            })
+            cells.append(
+                {
+                    "handover": candidate["handover"],
+                    "status": check.get("status"),
+                    "measured": check.get("measured"),
+                    "claimed": check.get("claimed"),
+                    "limit": check.get("limit"),
+                    "message": check.get("message", ""),
+                }
+            )
         measured = [cell["measured"] for cell in cells if cell["measured"] is not None]
         best_value = (max if better == HIGHER else min)(measured) if measured else None
         for cell in cells:
             cell["best"] = best_value is not None and cell["measured"] == best_value
-        rows.append({
-            "key": key, "label": label, "unit": unit, "better": better, "minimum": minimum,
-            "maximum": maximum, "required": required, "cells": cells,
-            "best": [cell["handover"] for cell in cells if cell["best"]],
-        })
+        rows.append(
+            {
+                "key": key,
+                "label": label,
+                "unit": unit,
+                "better": better,
+                "minimum": minimum,
+                "maximum": maximum,
+                "required": required,
+                "cells": cells,
+                "best": [cell["handover"] for cell in cells if cell["best"]],
+            }
+        )
     return rows
 
 

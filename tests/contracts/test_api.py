@@ -36,22 +36,34 @@ def new_contract_body(project, **overrides):
     terms = contract_terms()
     terms["frameworks"] = ["scikit-learn"]
     terms["model_formats"] = ["onnx"]
-    body = {"project": project.slug, "title": "Screening second reads", "labels_blind": True, **terms,
-            "requirements": {"accuracy": {"minimum": 0.95}, "roc_auc": {"minimum": 0.95}}}
+    body = {
+        "project": project.slug,
+        "title": "Screening second reads",
+        "labels_blind": True,
+        **terms,
+        "requirements": {"accuracy": {"minimum": 0.95}, "roc_auc": {"minimum": 0.95}},
+    }
     body.update(overrides)
     return body
 
 
 def upload_labels(client, contract_id, content=b"id,label\n1,0\n2,1\n", kind="labels"):
-    return client.post(f"{API}/contracts/{contract_id}/artifacts/",
-                       {"kind": kind, "file": SimpleUploadedFile(f"{kind}.csv", content)}, format="multipart")
+    return client.post(
+        f"{API}/contracts/{contract_id}/artifacts/",
+        {"kind": kind, "file": SimpleUploadedFile(f"{kind}.csv", content)},
+        format="multipart",
+    )
 
 
 def snapshot(contract):
     contract = Contract.objects.get(pk=contract.pk)
-    return (contract.state, contract.title, services.terms_digest(contract),
-            sorted(contract.artifacts.values_list("kind", "sha256")),
-            sorted(contract.signatures.values_list("signer__username", flat=True)))
+    return (
+        contract.state,
+        contract.title,
+        services.terms_digest(contract),
+        sorted(contract.artifacts.values_list("kind", "sha256")),
+        sorted(contract.signatures.values_list("signer__username", flat=True)),
+    )
 
 
 # --- drafting -----------------------------------------------------------------------------------
@@ -62,9 +74,15 @@ def test_engineer_drafts_a_contract_with_terms_and_requirements(project, enginee
     assert response.status_code == 201, response.json()
     body = response.json()
     assert (body["state"], body["version"], body["labels_blind"], body["project"]) == (
-        "draft", 1, True, project.slug)
-    assert body["requirements"] == {"accuracy": {"minimum": 0.95, "maximum": None},
-                                    "roc_auc": {"minimum": 0.95, "maximum": None}}
+        "draft",
+        1,
+        True,
+        project.slug,
+    )
+    assert body["requirements"] == {
+        "accuracy": {"minimum": 0.95, "maximum": None},
+        "roc_auc": {"minimum": 0.95, "maximum": None},
+    }
     assert body["frameworks"] == ["scikit-learn"] and body["max_parameter_count"] == 100
     assert body["artifacts"] == [] and body["signatures"] == []
     assert "propose" in body["available_actions"]
@@ -72,14 +90,17 @@ def test_engineer_drafts_a_contract_with_terms_and_requirements(project, enginee
     assert contract.created_by == engineer and contract.requirements.count() == 2
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"title": "   "}, "title"),
-    ({"latency_p95_ms": -5}, "latency_p95_ms"),
-    ({"frameworks": ["cobol"]}, "frameworks"),
-    ({"requirements": {"accuracy": {"minimum": 1.5}}}, "minimum"),
-    ({"requirements": {"accuracy": {}}}, "minimum"),
-    ({"max_parameter_count": "100"}, "max_parameter_count"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"title": "   "}, "title"),
+        ({"latency_p95_ms": -5}, "latency_p95_ms"),
+        ({"frameworks": ["cobol"]}, "frameworks"),
+        ({"requirements": {"accuracy": {"minimum": 1.5}}}, "minimum"),
+        ({"requirements": {"accuracy": {}}}, "minimum"),
+        ({"max_parameter_count": "100"}, "max_parameter_count"),
+    ],
+)
 def test_bad_contract_input_is_a_400_naming_the_field_and_changes_nothing(project, engineer, change, field):
     client = client_of(engineer)
     response = client.post(f"{API}/contracts/", new_contract_body(project, **change), format="json")
@@ -106,7 +127,9 @@ def test_a_manager_may_not_draft_change_or_propose(project, engineer, manager):
     assert client.post(f"{API}/contracts/", new_contract_body(project), format="json").status_code == 403
     contract = draft_contract(project, engineer)
     before = snapshot(contract)
-    assert client.patch(f"{API}/contracts/{contract.pk}/", {"title": "Mine"}, format="json").status_code == 403
+    assert (
+        client.patch(f"{API}/contracts/{contract.pk}/", {"title": "Mine"}, format="json").status_code == 403
+    )
     assert client.post(f"{API}/contracts/{contract.pk}/propose/").status_code == 403
     assert upload_labels(client, contract.pk).status_code == 403
     assert client.get(f"{API}/contracts/{contract.pk}/").status_code == 200  # reading is fine
@@ -117,12 +140,25 @@ def test_outsider_gets_404_at_every_contract_url(contract, outsider, engineer):
     client = client_of(outsider)
     artifact = contract.artifacts.get()
     base = f"{API}/contracts/{contract.pk}"
-    for url in (f"{base}/", f"{base}/versions/", f"{base}/diff/?against={contract.pk}", f"{base}/comments/",
-                f"{base}/artifacts/", f"{base}/artifacts/{artifact.pk}/download/", f"{base}/candidates/",
-                f"{base}/comparison/"):
+    for url in (
+        f"{base}/",
+        f"{base}/versions/",
+        f"{base}/diff/?against={contract.pk}",
+        f"{base}/comments/",
+        f"{base}/artifacts/",
+        f"{base}/artifacts/{artifact.pk}/download/",
+        f"{base}/candidates/",
+        f"{base}/comparison/",
+    ):
         assert client.get(url).status_code == 404, url
-    for url in (f"{base}/propose/", f"{base}/sign/", f"{base}/new-version/", f"{base}/close/",
-                f"{base}/comments/", f"{base}/candidates/"):
+    for url in (
+        f"{base}/propose/",
+        f"{base}/sign/",
+        f"{base}/new-version/",
+        f"{base}/close/",
+        f"{base}/comments/",
+        f"{base}/candidates/",
+    ):
         assert client.post(url, {}, format="json").status_code == 404, url
     assert client.patch(f"{base}/", {"title": "x"}, format="json").status_code == 404
     assert client.delete(f"{base}/artifacts/{artifact.pk}/").status_code == 404
@@ -157,15 +193,18 @@ def test_propose_sign_and_sign_agree_the_contract(project, scientist, engineer):
     assert again.status_code == 409 and "already signed" in again.json()["detail"]
     body = eng.post(f"{API}/contracts/{contract.pk}/sign/").json()
     assert body["state"] == "agreed" and body["agreed_at"]
-    assert {s["signer"]: s["role"] for s in body["signatures"]} == {"dana": "data_scientist",
-                                                                   "eli": "ml_engineer"}
+    assert {s["signer"]: s["role"] for s in body["signatures"]} == {
+        "dana": "data_scientist",
+        "eli": "ml_engineer",
+    }
     assert all(s["terms_sha256"] == body["terms_sha256"] for s in body["signatures"])
     assert set(body["signatures"][0]["artifact_hashes"]) == {"labels"}
 
 
 def test_proposing_without_labels_is_a_409_naming_them(project, engineer):
-    contract = services.create_contract(engineer, project, title="No labels yet", terms=contract_terms(),
-                                        requirements=contract_requirements())
+    contract = services.create_contract(
+        engineer, project, title="No labels yet", terms=contract_terms(), requirements=contract_requirements()
+    )
     response = client_of(engineer).post(f"{API}/contracts/{contract.pk}/propose/")
     assert response.status_code == 409 and "labels" in response.json()["detail"]
     assert Contract.objects.get(pk=contract.pk).state == ContractState.DRAFT
@@ -174,8 +213,9 @@ def test_proposing_without_labels_is_a_409_naming_them(project, engineer):
 def test_agreed_contract_cannot_be_changed_by_patch_or_files(contract, engineer):
     client = client_of(engineer)
     before = snapshot(contract)
-    response = client.patch(f"{API}/contracts/{contract.pk}/", {"latency_p95_ms": 1, "title": "Cheaper"},
-                            format="json")
+    response = client.patch(
+        f"{API}/contracts/{contract.pk}/", {"latency_p95_ms": 1, "title": "Cheaper"}, format="json"
+    )
     assert response.status_code == 409
     assert "agreed" in response.json()["detail"] and "version n+1" in response.json()["detail"]
     assert upload_labels(client, contract.pk).status_code == 409
@@ -209,10 +249,16 @@ def test_new_version_returns_a_draft_copy_listed_with_its_versions_and_diffed(co
     response = client.post(f"{API}/contracts/{contract.pk}/new-version/")
     assert response.status_code == 201
     successor = response.json()
-    assert (successor["version"], successor["state"], successor["series"]) == (2, "draft", str(contract.series))
-    changed = client.patch(f"{API}/contracts/{successor['id']}/",
-                           {"latency_p95_ms": 250, "requirements": {"accuracy": {"minimum": 0.96}}},
-                           format="json")
+    assert (successor["version"], successor["state"], successor["series"]) == (
+        2,
+        "draft",
+        str(contract.series),
+    )
+    changed = client.patch(
+        f"{API}/contracts/{successor['id']}/",
+        {"latency_p95_ms": 250, "requirements": {"accuracy": {"minimum": 0.96}}},
+        format="json",
+    )
     assert changed.status_code == 200
     versions = client.get(f"{API}/contracts/{contract.pk}/versions/").json()["results"]
     assert [(v["version"], v["state"]) for v in versions] == [(1, "agreed"), (2, "draft")]
@@ -220,7 +266,11 @@ def test_new_version_returns_a_draft_copy_listed_with_its_versions_and_diffed(co
     diff = client.get(f"{API}/contracts/{successor['id']}/diff/?against={contract.pk}").json()
     assert diff["terms"] == [{"name": "latency_p95_ms", "old": 500.0, "new": 250.0}]
     assert diff["requirements"] == [
-        {"metric": "accuracy", "old": {"minimum": 0.95, "maximum": None}, "new": {"minimum": 0.96, "maximum": None}},
+        {
+            "metric": "accuracy",
+            "old": {"minimum": 0.95, "maximum": None},
+            "new": {"minimum": 0.96, "maximum": None},
+        },
         {"metric": "roc_auc", "old": {"minimum": 0.95, "maximum": None}, "new": None},
     ]
     assert diff["files"] == []  # the same stored labels, by sha256
@@ -230,8 +280,9 @@ def test_new_version_returns_a_draft_copy_listed_with_its_versions_and_diffed(co
 
 
 def test_close_ends_the_contract(contract, engineer, scientist):
-    response = client_of(scientist).post(f"{API}/contracts/{contract.pk}/close/", {"reason": "Dropped"},
-                                         format="json")
+    response = client_of(scientist).post(
+        f"{API}/contracts/{contract.pk}/close/", {"reason": "Dropped"}, format="json"
+    )
     assert response.status_code == 200 and response.json()["state"] == "closed"
     again = client_of(engineer).post(f"{API}/contracts/{contract.pk}/close/")
     assert again.status_code == 409
@@ -239,8 +290,9 @@ def test_close_ends_the_contract(contract, engineer, scientist):
 
 def test_comments_are_listed_and_posted(contract, scientist, engineer, outsider):
     client = client_of(scientist)
-    response = client.post(f"{API}/contracts/{contract.pk}/comments/", {"body": "@eli is 0.95 enough?"},
-                           format="json")
+    response = client.post(
+        f"{API}/contracts/{contract.pk}/comments/", {"body": "@eli is 0.95 enough?"}, format="json"
+    )
     assert response.status_code == 201
     assert response.json()["mentioned"] == ["eli"]
     empty = client.post(f"{API}/contracts/{contract.pk}/comments/", {"body": "  "}, format="json")
@@ -252,8 +304,9 @@ def test_comments_are_listed_and_posted(contract, scientist, engineer, outsider)
 # --- blind labels -------------------------------------------------------------------------------
 
 
-def test_scientist_is_never_shown_or_served_a_blind_contracts_labels(blind_contract, scientist, engineer,
-                                                                    project):
+def test_scientist_is_never_shown_or_served_a_blind_contracts_labels(
+    blind_contract, scientist, engineer, project
+):
     labels = blind_contract.artifacts.get(kind="labels")
     base = f"{API}/contracts/{blind_contract.pk}"
     ds = client_of(scientist)
@@ -263,8 +316,11 @@ def test_scientist_is_never_shown_or_served_a_blind_contracts_labels(blind_contr
     assert "labels.csv" not in str(detail) and f"/artifacts/{labels.pk}/" not in str(detail)
     hidden = ds.get(f"{base}/artifacts/{labels.pk}/download/")
     nothing = ds.get(f"{base}/artifacts/987654/download/")
-    assert (hidden.status_code, hidden.json()) == (nothing.status_code, nothing.json()) == (
-        404, {"detail": "Not found."})
+    assert (
+        (hidden.status_code, hidden.json())
+        == (nothing.status_code, nothing.json())
+        == (404, {"detail": "Not found."})
+    )
     for version in ds.get(f"{base}/versions/").json()["results"]:
         assert "artifacts" not in version
 
@@ -283,8 +339,9 @@ def test_scientist_is_never_shown_or_served_a_blind_contracts_labels(blind_contr
 
 def test_scientist_diffs_a_blind_contract_without_its_labels(blind_contract, scientist, engineer):
     successor = services.new_version(engineer, blind_contract)
-    services.attach_contract_artifact(engineer, successor, kind="labels",
-                                      uploaded_file=SimpleUploadedFile("labels.csv", b"id,label\n1,1\n"))
+    services.attach_contract_artifact(
+        engineer, successor, kind="labels", uploaded_file=SimpleUploadedFile("labels.csv", b"id,label\n1,1\n")
+    )
     url = f"{API}/contracts/{successor.pk}/diff/?against={blind_contract.pk}"
     assert client_of(scientist).get(url).json()["files"] == []
     assert [f["kind"] for f in client_of(engineer).get(url).json()["files"]] == ["labels"]
@@ -301,11 +358,20 @@ def test_an_open_contracts_labels_are_served_to_the_scientist(contract, scientis
 
 def test_scientist_files_a_candidate_and_it_is_listed(contract, scientist, engineer):
     client = client_of(scientist)
-    model = client.post(f"{API}/models/", {"project": contract.project.slug, "name": "logreg"},
-                        format="json").json()
-    response = client.post(f"{API}/contracts/{contract.pk}/candidates/",
-                           {"model": model["id"], "version_label": "1.0.0", "framework": "scikit-learn",
-                            "parameter_count": 31, "claims": {"accuracy": 0.959}}, format="json")
+    model = client.post(
+        f"{API}/models/", {"project": contract.project.slug, "name": "logreg"}, format="json"
+    ).json()
+    response = client.post(
+        f"{API}/contracts/{contract.pk}/candidates/",
+        {
+            "model": model["id"],
+            "version_label": "1.0.0",
+            "framework": "scikit-learn",
+            "parameter_count": 31,
+            "claims": {"accuracy": 0.959},
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     filed = response.json()
     assert filed["state"] == "draft" and filed["url"].endswith(f"/api/v1/handovers/{filed['id']}/")
@@ -313,7 +379,8 @@ def test_scientist_files_a_candidate_and_it_is_listed(contract, scientist, engin
     assert handover.is_candidate and handover.candidacy.contract == contract
     listed = client_of(engineer).get(f"{API}/contracts/{contract.pk}/candidates/").json()["results"]
     assert [(c["handover"], c["model"]["name"], c["owner"], c["state"], c["validation"]) for c in listed] == [
-        (handover.pk, "logreg", "dana", "draft", None)]
+        (handover.pk, "logreg", "dana", "draft", None)
+    ]
 
 
 def test_bad_candidates_are_refused_and_nothing_is_filed(contract, project, scientist, engineer, outsider):
@@ -343,8 +410,13 @@ def test_comparison_shows_each_candidates_measured_figures_and_the_best(contract
     assert body["candidates"][2]["checks"]["model.parameters"]["status"] == "fail"
     assert body["candidates"][2]["run"]["state"] == "failed"
     rows = {row["key"]: row for row in body["rows"]}
-    assert list(rows) == ["metric.accuracy", "metric.roc_auc", "runtime.latency_p95_ms",
-                          "runtime.peak_memory_mb", "model.parameters"]
+    assert list(rows) == [
+        "metric.accuracy",
+        "metric.roc_auc",
+        "runtime.latency_p95_ms",
+        "runtime.peak_memory_mb",
+        "model.parameters",
+    ]
     assert rows["metric.accuracy"]["best"] == [scaled.pk, mlp.pk]  # a tie: both marked
     assert rows["metric.accuracy"]["better"] == "higher" and rows["metric.accuracy"]["minimum"] == 0.95
     assert rows["model.parameters"]["best"] == [logreg.pk] and rows["model.parameters"]["maximum"] == 100
@@ -354,8 +426,9 @@ def test_comparison_shows_each_candidates_measured_figures_and_the_best(contract
 
 def test_engineer_selects_a_candidate_and_the_others_are_not_selected(contract, scientist, engineer):
     chosen, other = measured_candidate(contract, scientist), measured_candidate(contract, scientist)
-    response = client_of(engineer).post(f"{API}/handovers/{chosen.pk}/select/", {"comment": "Smallest"},
-                                        format="json")
+    response = client_of(engineer).post(
+        f"{API}/handovers/{chosen.pk}/select/", {"comment": "Smallest"}, format="json"
+    )
     assert response.status_code == 200, response.json()
     assert response.json()["state"] == "accepted"
     assert Handover.objects.get(pk=other.pk).state == HandoverState.NOT_SELECTED
@@ -364,8 +437,9 @@ def test_engineer_selects_a_candidate_and_the_others_are_not_selected(contract, 
     assert Notification.objects.filter(recipient=scientist, kind="not_selected").exists()
 
 
-def test_select_refuses_scientists_outsiders_and_handovers_without_a_contract(contract, project, scientist,
-                                                                              engineer, outsider):
+def test_select_refuses_scientists_outsiders_and_handovers_without_a_contract(
+    contract, project, scientist, engineer, outsider
+):
     candidate = measured_candidate(contract, scientist)
     url = f"{API}/handovers/{candidate.pk}/select/"
     assert client_of(scientist).post(url, {}, format="json").status_code == 403

@@ -47,15 +47,30 @@ def test_the_whole_contract_journey_through_the_api(celery_worker, project, scie
     # labels held blind from data scientists.
     terms = contract_terms()
     terms.update(frameworks=["scikit-learn"], model_formats=["onnx"])
-    contract = ok(eng.post(f"{API}/contracts/", {
-        "project": project.slug, "title": "Screening second reads", "labels_blind": True, **terms,
-        "requirements": {"accuracy": {"minimum": 0.95}},
-    }, format="json"), 201)
+    contract = ok(
+        eng.post(
+            f"{API}/contracts/",
+            {
+                "project": project.slug,
+                "title": "Screening second reads",
+                "labels_blind": True,
+                **terms,
+                "requirements": {"accuracy": {"minimum": 0.95}},
+            },
+            format="json",
+        ),
+        201,
+    )
     base = f"{API}/contracts/{contract['id']}"
     assert (contract["latency_p95_ms"], contract["max_parameter_count"]) == (500, 100)
-    labels = ok(eng.post(f"{base}/artifacts/", {"kind": "labels",
-                                                "file": file_part(CANDIDATE_EVIDENCE / "labels.csv")},
-                         format="multipart"), 201)
+    labels = ok(
+        eng.post(
+            f"{base}/artifacts/",
+            {"kind": "labels", "file": file_part(CANDIDATE_EVIDENCE / "labels.csv")},
+            format="multipart",
+        ),
+        201,
+    )
     assert labels["sha256"] == hashlib.sha256((CANDIDATE_EVIDENCE / "labels.csv").read_bytes()).hexdigest()
     assert ok(eng.post(f"{base}/propose/"))["state"] == "proposed"
 
@@ -76,23 +91,45 @@ def test_the_whole_contract_journey_through_the_api(celery_worker, project, scie
     for name in ("logreg", "scaled-logreg", "mlp"):
         model = ok(ds.post(f"{API}/models/", {"project": project.slug, "name": name}, format="json"), 201)
         claims = {"parameter_count": CANDIDATES_MEASURED[name]["parameters"]} if name != "mlp" else {}
-        filed = ok(ds.post(f"{base}/candidates/", {
-            "model": model["id"], "version_label": "1.0.0", "framework": "scikit-learn",
-            "framework_version": "1.5.2", "claims": {"accuracy": round(CANDIDATES_MEASURED[name]["accuracy"], 3)},
-            **claims,
-        }, format="json"), 201)
+        filed = ok(
+            ds.post(
+                f"{base}/candidates/",
+                {
+                    "model": model["id"],
+                    "version_label": "1.0.0",
+                    "framework": "scikit-learn",
+                    "framework_version": "1.5.2",
+                    "claims": {"accuracy": round(CANDIDATES_MEASURED[name]["accuracy"], 3)},
+                    **claims,
+                },
+                format="json",
+            ),
+            201,
+        )
         handovers[name] = filed["id"]
         for kind, file_name in (("model", "model.onnx"), ("predictions", "predictions.csv")):
-            ok(ds.post(f"{API}/handovers/{filed['id']}/revisions/1/artifacts/",
-                       {"kind": kind, "file": file_part(CANDIDATE_EVIDENCE / name / file_name)},
-                       format="multipart"), 201)
+            ok(
+                ds.post(
+                    f"{API}/handovers/{filed['id']}/revisions/1/artifacts/",
+                    {"kind": kind, "file": file_part(CANDIDATE_EVIDENCE / name / file_name)},
+                    format="multipart",
+                ),
+                201,
+            )
         assert ok(ds.post(f"{API}/handovers/{filed['id']}/submit/"))["state"] in (
-            "validating", "awaiting_review", "validation_failed")
+            "validating",
+            "awaiting_review",
+            "validation_failed",
+        )
 
     # Workers measure every candidate against the agreed requirements.
     for name, pk in handovers.items():
-        wait_until(lambda pk=pk: Handover.objects.get(pk=pk).state in MEASURED_STATES,
-                   f"the worker to validate the {name} candidate", timeout=180, detail=celery_worker.log)
+        wait_until(
+            lambda pk=pk: Handover.objects.get(pk=pk).state in MEASURED_STATES,
+            f"the worker to validate the {name} candidate",
+            timeout=180,
+            detail=celery_worker.log,
+        )
     listed = ok(eng.get(f"{base}/candidates/"))["results"]
     assert [c["model"]["name"] for c in listed] == ["logreg", "scaled-logreg", "mlp"]
     assert all(c["validation"]["state"] in ("passed", "failed") for c in listed)
@@ -114,16 +151,28 @@ def test_the_whole_contract_journey_through_the_api(celery_worker, project, scie
     rows = {row["key"]: row for row in comparison["rows"]}
     assert rows["model.parameters"]["best"] == [handovers["logreg"]]
     assert rows["metric.accuracy"]["best"] == [handovers["scaled-logreg"], handovers["mlp"]]
-    assert [cell["status"] for cell in rows["model.parameters"]["cells"]] == ["pass", "pass", "fail"]  # BUDGET
+    assert [cell["status"] for cell in rows["model.parameters"]["cells"]] == [
+        "pass",
+        "pass",
+        "fail",
+    ]  # BUDGET
 
     # The engineer selects the logistic regression; the other two are not selected.
-    selected = ok(eng.post(f"{API}/handovers/{handovers['logreg']}/select/",
-                           {"comment": "Smallest model that meets the terms."}, format="json"))
+    selected = ok(
+        eng.post(
+            f"{API}/handovers/{handovers['logreg']}/select/",
+            {"comment": "Smallest model that meets the terms."},
+            format="json",
+        )
+    )
     assert selected["state"] == "accepted"
     states = {name: ok(ds.get(f"{API}/handovers/{pk}/"))["state"] for name, pk in handovers.items()}
     assert states == {"logreg": "accepted", "scaled-logreg": "not_selected", "mlp": "not_selected"}
     assert [c["state"] for c in ok(eng.get(f"{base}/candidates/"))["results"]] == [
-        "accepted", "not_selected", "not_selected"]
+        "accepted",
+        "not_selected",
+        "not_selected",
+    ]
     notifications = ok(ds.get(f"{API}/notifications/"))["results"]
     not_selected = [n for n in notifications if n["kind"] == "not_selected"]
     assert len(not_selected) == 2, [n["kind"] for n in notifications]

@@ -209,6 +209,6 @@ def snapshot(world):
         "api contract files": sorted(world.api_contract.artifacts.values_list("pk", "sha256")),
         "api contract signatures": sorted(ContractSignature.objects.values_list("pk", "signer_id")),
         "api contract comments": ContractComment.objects.count(),
-        "api candidates": sorted(
-            world.project.handovers.filter(is_candidate=True).values_list("pk", "state")),
+        "api candidates": sorted(world.project.handovers.filter(is_candidate=True)
+                                 .values_list("pk", "state")),
     }

@@ -45,22 +45,29 @@ VERSION_LABEL_LIMIT = Handover._meta.get_field("version_label").max_length
 
 
 def requirements_schema(*, for_input):
-    """Requirements keyed by metric, each a minimum and/or a maximum a candidate's measured value must meet."""
+    """Requirements keyed by metric, each a minimum and/or a maximum a measured value must meet."""
+
     def requirement(metric):
         bound = {"type": "number", **_bounds(metric)}
         if for_input:
-            return {"type": "object", "properties": {"minimum": bound, "maximum": bound},
-                    "additionalProperties": False,
-                    "anyOf": [{"required": ["minimum"]}, {"required": ["maximum"]}]}
+            return {
+                "type": "object",
+                "properties": {"minimum": bound, "maximum": bound},
+                "additionalProperties": False,
+                "anyOf": [{"required": ["minimum"]}, {"required": ["maximum"]}],
+            }
         nullable = {**bound, "nullable": True}
-        return {"type": "object", "required": ["minimum", "maximum"],
-                "properties": {"minimum": nullable, "maximum": nullable}}
+        return {
+            "type": "object",
+            "required": ["minimum", "maximum"],
+            "properties": {"minimum": nullable, "maximum": nullable},
+        }
 
     return {
         "type": "object",
         "description": "Metric requirements keyed by metric (`accuracy`, `roc_auc`, `mae` …), each with the "
-                       "minimum and/or the maximum every candidate's measured value must meet."
-                       + (" When given, they replace every requirement of the contract." if for_input else ""),
+        "minimum and/or the maximum every candidate's measured value must meet."
+        + (" When given, they replace every requirement of the contract." if for_input else ""),
         "properties": {metric.value: requirement(metric) for metric in Metric},
         "additionalProperties": False,
     }
@@ -81,7 +88,16 @@ class ContractArtifactSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ContractArtifact
-        fields = ["id", "kind", "original_name", "size", "sha256", "uploaded_by", "uploaded_at", "download_url"]
+        fields = [
+            "id",
+            "kind",
+            "original_name",
+            "size",
+            "sha256",
+            "uploaded_by",
+            "uploaded_at",
+            "download_url",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(OpenApiTypes.URI)
@@ -93,8 +109,11 @@ class ContractArtifactSerializer(serializers.ModelSerializer):
 
 class SignatureSerializer(serializers.ModelSerializer):
     signer = Username()
-    artifact_hashes = serializers.DictField(child=serializers.CharField(), read_only=True,
-                                            help_text="sha256 of each file as signed, keyed by kind")
+    artifact_hashes = serializers.DictField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="sha256 of each file as signed, keyed by kind",
+    )
 
     class Meta:
         model = ContractSignature
@@ -105,17 +124,36 @@ class SignatureSerializer(serializers.ModelSerializer):
 class ContractListSerializer(serializers.ModelSerializer):
     project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     created_by = Username()
-    frameworks = serializers.ListField(source="framework_list", child=serializers.ChoiceField(
-        choices=Framework.choices), read_only=True, help_text="Accepted frameworks; empty: any")
-    model_formats = serializers.ListField(source="format_list", child=serializers.CharField(), read_only=True,
-                                         help_text="Accepted model formats; empty: any")
+    frameworks = serializers.ListField(
+        source="framework_list",
+        child=serializers.ChoiceField(choices=Framework.choices),
+        read_only=True,
+        help_text="Accepted frameworks; empty: any",
+    )
+    model_formats = serializers.ListField(
+        source="format_list",
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="Accepted model formats; empty: any",
+    )
     requirements = RequirementsField()
 
     class Meta:
         model = Contract
         fields = [
-            "id", "project", "series", "version", "title", "state", "labels_blind", "created_by",
-            "created_at", "updated_at", "agreed_at", *CONTRACT_TERMS, "requirements",
+            "id",
+            "project",
+            "series",
+            "version",
+            "title",
+            "state",
+            "labels_blind",
+            "created_by",
+            "created_at",
+            "updated_at",
+            "agreed_at",
+            *CONTRACT_TERMS,
+            "requirements",
         ]
         read_only_fields = fields
 
@@ -123,15 +161,24 @@ class ContractListSerializer(serializers.ModelSerializer):
 class ContractSerializer(ContractListSerializer):
     artifacts = serializers.SerializerMethodField(
         help_text="The validation set's files you may see: a blind contract's labels are listed to ML "
-                  "engineers and the team leader only")
+        "engineers and the team leader only"
+    )
     signatures = SignatureSerializer(many=True, read_only=True)
-    terms_sha256 = serializers.SerializerMethodField(help_text="sha256 of the terms as a signer agrees to them")
+    terms_sha256 = serializers.SerializerMethodField(
+        help_text="sha256 of the terms as a signer agrees to them"
+    )
     available_actions = serializers.SerializerMethodField(
-        help_text="Lifecycle actions you may take now (POST /contracts/{id}/<action>/)")
+        help_text="Lifecycle actions you may take now (POST /contracts/{id}/<action>/)"
+    )
 
     class Meta(ContractListSerializer.Meta):
-        fields = [*ContractListSerializer.Meta.fields, "artifacts", "signatures", "terms_sha256",
-                  "available_actions"]
+        fields = [
+            *ContractListSerializer.Meta.fields,
+            "artifacts",
+            "signatures",
+            "terms_sha256",
+            "available_actions",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(ContractArtifactSerializer(many=True))
@@ -161,7 +208,8 @@ class ContractCommentSerializer(serializers.ModelSerializer):
 class ContractCommentCreatedSerializer(ContractCommentSerializer):
     mentioned = serializers.SerializerMethodField(help_text="Members of the project told of the mention")
     not_notified = serializers.SerializerMethodField(
-        help_text="People mentioned who are not on the project: not told")
+        help_text="People mentioned who are not on the project: not told"
+    )
 
     class Meta(ContractCommentSerializer.Meta):
         fields = [*ContractCommentSerializer.Meta.fields, "mentioned", "not_notified"]
@@ -185,7 +233,8 @@ class CandidateSerializer(serializers.Serializer):
     state = serializers.ChoiceField(source="handover.state", choices=HandoverState.choices)
     filed_at = serializers.DateTimeField()
     validation = serializers.SerializerMethodField(
-        help_text="The latest validation run of the candidate's current revision; null before submission")
+        help_text="The latest validation run of the candidate's current revision; null before submission"
+    )
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, candidate):
@@ -200,13 +249,16 @@ class CandidateSerializer(serializers.Serializer):
 
 class CandidateFiledSerializer(serializers.Serializer):
     id = serializers.IntegerField(help_text="The candidate's handover")
-    url = serializers.URLField(help_text="The handover in the API: upload the model and predictions to "
-                                         "its revision 1 (POST …/revisions/1/artifacts/), then POST …/submit/")
+    url = serializers.URLField(
+        help_text="The handover in the API: upload the model and predictions to "
+        "its revision 1 (POST …/revisions/1/artifacts/), then POST …/submit/"
+    )
     state = serializers.ChoiceField(choices=HandoverState.choices)
     version_label = serializers.CharField()
 
 
 # The comparison (``contracts.figures``).
+
 
 class CheckFigureSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=CheckStatus.choices)
@@ -232,15 +284,20 @@ class CandidateFiguresSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=HandoverState.choices)
     filed_at = serializers.DateTimeField()
     run = RunFigureSerializer(allow_null=True, help_text="The latest run of its current revision")
-    checks = serializers.DictField(child=CheckFigureSerializer(),
-                                   help_text='Every check of that run keyed by check ("metric.accuracy", '
-                                             '"model.parameters", "runtime.latency_p95_ms" …)')
+    checks = serializers.DictField(
+        child=CheckFigureSerializer(),
+        help_text='Every check of that run keyed by check ("metric.accuracy", '
+        '"model.parameters", "runtime.latency_p95_ms" …)',
+    )
 
 
 class CellSerializer(serializers.Serializer):
     handover = serializers.IntegerField()
-    status = serializers.ChoiceField(choices=CheckStatus.choices, allow_null=True,
-                                     help_text="Null: not measured (never validated, or no such check)")
+    status = serializers.ChoiceField(
+        choices=CheckStatus.choices,
+        allow_null=True,
+        help_text="Null: not measured (never validated, or no such check)",
+    )
     measured = serializers.FloatField(allow_null=True)
     claimed = serializers.FloatField(allow_null=True)
     limit = serializers.FloatField(allow_null=True)
@@ -249,8 +306,10 @@ class CellSerializer(serializers.Serializer):
 
 
 class RowSerializer(serializers.Serializer):
-    key = serializers.CharField(help_text='The check compared: "metric.<name>", "runtime.latency_p95_ms", '
-                                          '"runtime.peak_memory_mb" or "model.parameters"')
+    key = serializers.CharField(
+        help_text='The check compared: "metric.<name>", "runtime.latency_p95_ms", '
+        '"runtime.peak_memory_mb" or "model.parameters"'
+    )
     label = serializers.CharField()
     unit = serializers.CharField()
     better = serializers.ChoiceField(choices=["higher", "lower"], help_text="higher or lower")
@@ -258,8 +317,10 @@ class RowSerializer(serializers.Serializer):
     maximum = serializers.FloatField(allow_null=True)
     required = serializers.BooleanField(help_text="The contract sets a bound on it")
     cells = CellSerializer(many=True, help_text="One per candidate, in the order of `candidates`")
-    best = serializers.ListField(child=serializers.IntegerField(),
-                                 help_text="Handovers holding the best measured value (ties: several)")
+    best = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="Handovers holding the best measured value (ties: several)",
+    )
 
 
 class ComparisonSerializer(serializers.Serializer):
@@ -306,8 +367,9 @@ class DiffSerializer(serializers.Serializer):
 
 
 def _text(name, **kwargs):
-    return serializers.CharField(required=False, allow_blank=True, trim_whitespace=False,
-                                 max_length=TEXT_LIMITS[name], **kwargs)
+    return serializers.CharField(
+        required=False, allow_blank=True, trim_whitespace=False, max_length=TEXT_LIMITS[name], **kwargs
+    )
 
 
 class RequirementInputSerializer(InputSerializer):
@@ -332,20 +394,32 @@ class ContractInputSerializer(InputSerializer):
 
     title = serializers.CharField(max_length=TITLE_LIMIT, trim_whitespace=False)
     labels_blind = serializers.BooleanField(
-        required=False, help_text="Data scientists never see or download the labels, only measured figures")
+        required=False, help_text="Data scientists never see or download the labels, only measured figures"
+    )
     task_type = serializers.ChoiceField(choices=TaskType.choices, required=False, allow_blank=True)
     positive_label = _text("positive_label", help_text='The positive class of a binary task; blank means "1"')
-    frameworks = serializers.ListField(child=serializers.ChoiceField(choices=Framework.choices), required=False,
-                                       help_text="Accepted frameworks; empty: any")
-    model_formats = serializers.ListField(child=serializers.ChoiceField(choices=list(MODEL_FORMATS)),
-                                          required=False, help_text="Accepted model formats; empty: any")
-    latency_p95_ms = serializers.FloatField(required=False, allow_null=True,
-                                            help_text="p95 latency budget in milliseconds (> 0)")
-    latency_batch_size = serializers.IntegerField(required=False, help_text="Batch size of the latency budget")
-    peak_memory_mb = serializers.FloatField(required=False, allow_null=True,
-                                            help_text="Peak inference memory budget in MB (> 0)")
-    max_parameter_count = serializers.IntegerField(required=False, allow_null=True,
-                                                   help_text="Largest parameter count a candidate may have")
+    frameworks = serializers.ListField(
+        child=serializers.ChoiceField(choices=Framework.choices),
+        required=False,
+        help_text="Accepted frameworks; empty: any",
+    )
+    model_formats = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(MODEL_FORMATS)),
+        required=False,
+        help_text="Accepted model formats; empty: any",
+    )
+    latency_p95_ms = serializers.FloatField(
+        required=False, allow_null=True, help_text="p95 latency budget in milliseconds (> 0)"
+    )
+    latency_batch_size = serializers.IntegerField(
+        required=False, help_text="Batch size of the latency budget"
+    )
+    peak_memory_mb = serializers.FloatField(
+        required=False, allow_null=True, help_text="Peak inference memory budget in MB (> 0)"
+    )
+    max_parameter_count = serializers.IntegerField(
+        required=False, allow_null=True, help_text="Largest parameter count a candidate may have"
+    )
     validation_description = _text("validation_description")
     validation_row_count = serializers.IntegerField(required=False, allow_null=True)
     fairness_slice_column = _text("fairness_slice_column")
@@ -353,19 +427,22 @@ class ContractInputSerializer(InputSerializer):
     fairness_metric = serializers.ChoiceField(choices=Metric.choices, required=False, allow_blank=True)
     intended_use = _text("intended_use", help_text="Markdown")
     limitations = _text("limitations", help_text="Markdown")
-    metric_tolerance = serializers.FloatField(required=False, allow_null=True,
-                                              help_text="Absolute tolerance for metric agreement (default 0.005)")
+    metric_tolerance = serializers.FloatField(
+        required=False, allow_null=True, help_text="Absolute tolerance for metric agreement (default 0.005)"
+    )
     requirements = serializers.DictField(child=RequirementInputSerializer(), required=False)
 
     def split(self):
-        """-> (title or None, labels_blind or None, terms dict, requirements list or None) for the services."""
+        """-> (title or None, labels_blind or None, terms, requirements or None) for the services."""
         data = dict(self.validated_data)
         title = data.pop("title", None)
         blind = data.pop("labels_blind", None)
         requirements = data.pop("requirements", None)
         if requirements is not None:
-            requirements = [{"metric": metric, "minimum": bounds.get("minimum"), "maximum": bounds.get("maximum")}
-                            for metric, bounds in requirements.items()]
+            requirements = [
+                {"metric": metric, "minimum": bounds.get("minimum"), "maximum": bounds.get("maximum")}
+                for metric, bounds in requirements.items()
+            ]
         for name in ("frameworks", "model_formats"):
             if name in data:
                 data[name] = ",".join(data[name])
@@ -373,20 +450,29 @@ class ContractInputSerializer(InputSerializer):
 
 
 class ContractCreateSerializer(ContractInputSerializer):
-    project = serializers.CharField(max_length=64, trim_whitespace=False,
-                                    help_text="The project's slug (one of yours, else 404)")
+    project = serializers.CharField(
+        max_length=64, trim_whitespace=False, help_text="The project's slug (one of yours, else 404)"
+    )
 
 
 class ContractCommentInputSerializer(InputSerializer):
     body = serializers.CharField(
-        max_length=COMMENT_LIMIT, trim_whitespace=False,
+        max_length=COMMENT_LIMIT,
+        trim_whitespace=False,
         help_text="Markdown. `@username` tells that member of the project; a name that is no one's refuses "
-                  "the comment (400 on `body`); someone off the project is not told (`not_notified`).")
+        "the comment (400 on `body`); someone off the project is not told (`not_notified`).",
+    )
 
 
 class CloseInputSerializer(InputSerializer):
-    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000,
-                                   trim_whitespace=False, help_text="Why, kept in the audit trail")
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=2000,
+        trim_whitespace=False,
+        help_text="Why, kept in the audit trail",
+    )
 
 
 @document(file={"minLength": 1})  # an empty file is refused (by the service, with its message)
@@ -395,24 +481,48 @@ class ContractArtifactUploadSerializer(serializers.Serializer):
     file = serializers.FileField(allow_empty_file=True, use_url=False)
 
 
-@document(claims={"type": "object", "additionalProperties": False,
-                  "properties": {m.value: {"type": "number", **_bounds(m)} for m in Metric}})
+@document(
+    claims={
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {m.value: {"type": "number", **_bounds(m)} for m in Metric},
+    }
+)
 class CandidateInputSerializer(InputSerializer):
-    model = serializers.IntegerField(min_value=1, max_value=BIGGEST_ID,
-                                     help_text="A registered model of the contract's project (POST /api/v1/models/)")
-    version_label = serializers.CharField(max_length=VERSION_LABEL_LIMIT, trim_whitespace=False,
-                                          help_text='The model version filed, e.g. "1.0.0"')
-    framework = serializers.ChoiceField(choices=Framework.choices,
-                                        help_text="One of the contract's accepted frameworks")
+    model = serializers.IntegerField(
+        min_value=1,
+        max_value=BIGGEST_ID,
+        help_text="A registered model of the contract's project (POST /api/v1/models/)",
+    )
+    version_label = serializers.CharField(
+        max_length=VERSION_LABEL_LIMIT,
+        trim_whitespace=False,
+        help_text='The model version filed, e.g. "1.0.0"',
+    )
+    framework = serializers.ChoiceField(
+        choices=Framework.choices, help_text="One of the contract's accepted frameworks"
+    )
     framework_version = _text("framework_version")
-    parameter_count = serializers.IntegerField(required=False, allow_null=True, min_value=1,
-                                               max_value=WHOLE_LIMITS["parameter_count"],
-                                               help_text="Claimed parameter count, checked by validation")
-    claims = serializers.DictField(child=serializers.FloatField(), required=False,
-                                   help_text="Claimed values of required metrics, {metric: value}; checked too")
+    parameter_count = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=WHOLE_LIMITS["parameter_count"],
+        help_text="Claimed parameter count, checked by validation",
+    )
+    claims = serializers.DictField(
+        child=serializers.FloatField(),
+        required=False,
+        help_text="Claimed values of required metrics, {metric: value}; checked too",
+    )
 
 
 class SelectInputSerializer(InputSerializer):
-    comment = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False,
-                                    max_length=COMMENT_LIMIT,
-                                    help_text="Why this one: told to the owners of the others")
+    comment = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        trim_whitespace=False,
+        max_length=COMMENT_LIMIT,
+        help_text="Why this one: told to the owners of the others",
+    )
