@@ -274,9 +274,12 @@ def test_new_version_returns_a_draft_copy_listed_with_its_versions_and_diffed(co
         {"metric": "roc_auc", "old": {"minimum": 0.95, "maximum": None}, "new": None},
     ]
     assert diff["files"] == []  # the same stored labels, by sha256
-    for against in ("", "abc", "987654"):
+    for against in ("", "abc", "-1"):
         bad = client.get(f"{API}/contracts/{contract.pk}/diff/?against={against}")
         assert bad.status_code == 400 and "against" in bad.json()
+    elsewhere = draft_contract(contract.project, engineer, title="Another use case")
+    for against in ("987654", str(elsewhere.pk)):
+        assert client.get(f"{API}/contracts/{contract.pk}/diff/?against={against}").status_code == 404
 
 
 def test_close_ends_the_contract(contract, engineer, scientist):
@@ -392,6 +395,8 @@ def test_bad_candidates_are_refused_and_nothing_is_filed(contract, project, scie
     assert unknown.status_code == 404
     bad = client.post(url, {**good, "claims": {"f1": 0.9}}, format="json")
     assert bad.status_code == 400 and "claims" in bad.json()
+    short = client.post(url, {**good, "claims": {"accuracy": 0.9}}, format="json")
+    assert short.status_code == 400 and "below its own minimum" in short.json()["claims"][0]
     framework = client.post(url, {**good, "framework": "pytorch"}, format="json")
     assert framework.status_code == 400 and "framework" in framework.json()
     assert client_of(engineer).post(url, good, format="json").status_code == 403

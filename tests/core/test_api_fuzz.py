@@ -49,7 +49,9 @@ from tests.factories import (
     ReviewFactory,
     ValidationRunFactory,
     accepted_handover,
+    agreed_contract,
     ingestion_token,
+    measured_candidate,
     member,
     ready_draft,
 )
@@ -157,6 +159,11 @@ def world(db):
     incidents = {status: IncidentFactory(project=project, handover=draft, status=status)
                  for status in IncidentStatus}
     action_item = ActionItem.objects.create(incident=incidents[IncidentStatus.OPEN], text="Alert on drift")
+    # An agreed contract with its labels and a candidate of it under review (the engineer selects it).
+    # The scientist's news of it is not the fuzz's: their one notification stays the changes requested.
+    contract = agreed_contract(project, scientist, engineer)
+    candidate = measured_candidate(contract, scientist)
+    scientist.notifications.filter(kind__startswith="contract_").delete()
     return SimpleNamespace(
         project=project, draft=draft, under_review=under_review, revised=revised,
         artifact=revision.artifacts.first(), run=run, notification=scientist.notifications.get(),
@@ -165,6 +172,7 @@ def world(db):
         ingestion={"Authorization": f"Bearer {secret}"},
         outsider_ingestion={"Authorization": f"Bearer {outsider_secret}"},
         incidents=incidents, action_item=action_item,
+        contract=contract, contract_labels=contract.artifacts.get(), candidate=candidate,
     )
 
 
@@ -181,6 +189,8 @@ def _on_real_objects(case, world):
             handover = world.revised
         elif path.endswith("/revalidate/"):
             handover = world.under_review  # its owner may run validation again
+        elif path.endswith("/select/"):
+            handover, headers = world.candidate, world.engineer
         values = {"id": handover.pk, "number": 1}
     elif path.startswith("/api/v1/artifacts/"):
         values = {"id": world.artifact.pk}
@@ -205,6 +215,8 @@ def _on_real_objects(case, world):
         headers = world.ingestion if path.endswith("/metrics/") else world.engineer
     elif path.startswith("/api/v1/ingestion-tokens/"):
         values, headers = {"id": world.token.pk}, world.engineer
+    elif path.startswith("/api/v1/contracts/"):
+        values = {"id": world.contract.pk, "artifact_id": world.contract_labels.pk}
     else:
         raise AssertionError(f"no real object for {path}: add it to _on_real_objects")
     values = {name: value for name, value in values.items() if name in case.path_parameters}
@@ -227,7 +239,9 @@ def _body_on_real_objects(case, world):
     name = {"/api/v1/handovers/": "model", "/api/v1/models/": "project",
             "/api/v1/ingestion-tokens/": "project", "/api/v1/deployments/": "handover",
             "/api/v1/deployments/retire-handover/": "handover",
-            "/api/v1/incidents/": "project"}.get(case.operation.path)
+            "/api/v1/incidents/": "project",
+            "/api/v1/contracts/": "project",
+            "/api/v1/contracts/{id}/candidates/": "model"}.get(case.operation.path)
     if (
         name is None or case.method.upper() != "POST" or not isinstance(case.body, dict)
         or name not in case.body or case.meta.is_negative_at(ParameterLocation.BODY)
@@ -236,6 +250,13 @@ def _body_on_real_objects(case, world):
     real = {"model": world.draft.model_id, "project": world.project.slug,
             "handover": world.deployment.handover_id}
     body = {**case.body, name: real[name]}
+    if case.operation.path == "/api/v1/contracts/{id}/candidates/":
+        # What the contract accepts is its own, not the schema's: its framework, claims of what it
+        # requires, each within the requirement (at least 0.95; a claim below is a 400 naming `claims`).
+        claims = body.get("claims") if isinstance(body.get("claims"), dict) else {}
+        body.update(framework="scikit-learn",
+                    claims={metric: max(value, 0.95) for metric, value in claims.items()
+                            if metric in ("accuracy", "roc_auc")})
     if case.operation.path == "/api/v1/incidents/":
         body.update(deployment=None, handover=world.draft.pk)
     return body

@@ -137,6 +137,14 @@ class ContractListSerializer(serializers.ModelSerializer):
         help_text="Accepted model formats; empty: any",
     )
     requirements = RequirementsField()
+    # Blank until chosen: the enum or "".
+    task_type = serializers.ChoiceField(choices=TaskType.choices, allow_blank=True, read_only=True)
+    fairness_metric = serializers.ChoiceField(
+        choices=Metric.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Blank: accuracy (classification) or MAE (regression)",
+    )
 
     class Meta:
         model = Contract

@@ -8,6 +8,7 @@ A blind contract's labels are never listed, returned or served to anyone
 ``access.hides_labels`` holds blind (a data scientist): to them the file does
 not exist (404)."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -60,7 +61,7 @@ AGAINST = OpenApiParameter(
     OpenApiTypes.INT,
     OpenApiParameter.QUERY,
     required=True,
-    description="Another version of the same contract",
+    description="Another version of the same contract (one that is not, or that you cannot see: 404)",
 )
 LONGEST_ID = 18  # digits: more cannot be a row id (and int() of thousands of digits is slow)
 
@@ -143,6 +144,18 @@ def diff(user, old, new):
 
 
 # --- the viewset -------------------------------------------------------------------------------
+
+
+def _claims_errors_on_claims(call, *args, **kwargs):
+    """The handover services report a claimed value's errors on ``metrics``; the API field is ``claims``."""
+    try:
+        return call(*args, **kwargs)
+    except DjangoValidationError as exc:
+        if hasattr(exc, "error_dict") and "metrics" in exc.error_dict:
+            errors = dict(exc.error_dict)
+            errors["claims"] = errors.pop("metrics")
+            raise DjangoValidationError(errors) from None
+        raise
 
 
 def _move_schema(summary, description=""):
@@ -343,11 +356,11 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         against = request.query_params.get("against", "")
         if not (against.isascii() and against.isdigit() and len(against) <= LONGEST_ID):
             raise ValidationError({"against": ["Give the id of another version of this contract."]})
-        other = (
-            visible_contracts(request.user).prefetch_related("requirements").filter(pk=int(against)).first()
-        )
-        if other is None or other.series != contract.series:
-            raise ValidationError({"against": [f"Contract {against} is not a version of {contract}."]})
+        # Another version you cannot see, or none, is not found, as an id in a path would be.
+        versions = visible_contracts(request.user).prefetch_related("requirements")
+        other = versions.filter(pk=int(against), series=contract.series).first()
+        if other is None:
+            raise NotFound(f"No version {against} of {contract} that you can see.")
         old, new = sorted((other, contract), key=lambda c: c.version)
         return Response(s.DiffSerializer(diff(request.user, old, new)).data)
 
@@ -510,7 +523,8 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         model = handover_selectors.visible_models(request.user).filter(pk=data["model"]).first()
         if model is None:
             raise NotFound(f"No model {data['model']} that you can see.")
-        handover = services.file_candidate(
+        handover = _claims_errors_on_claims(
+            services.file_candidate,
             request.user,
             contract,
             model=model,
