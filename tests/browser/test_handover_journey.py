@@ -79,7 +79,7 @@ def test_a_handover_is_filed_reviewed_revised_and_accepted(page, second_page, pe
     page.get_by_label("Claimed value 2", exact=True).fill("0.995")
     page.get_by_label("p95 latency budget (ms)").fill("25")
     page.get_by_label("Peak inference memory budget (MB)").fill("300")
-    page.get_by_label("Parameter count").fill("31")
+    page.get_by_label("Parameter count", exact=True).fill("31")
     page.get_by_label("Validation set row count").fill("171")
     page.get_by_label("Intended use").fill("Scoring **card transactions** for fraud review.")
     page.get_by_role("button", name="Save as draft").click()
