@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from handoff.contracts import card_views
 from handoff.contracts.api.urls import router as contracts_router
 from handoff.contracts.api.urls import urlpatterns as contracts_api_urls
 from handoff.core import views as core_views
@@ -29,6 +30,7 @@ api_v1 = [
     path("auth/", include("accounts.api.urls")),
     path("", include(contracts_api_urls)),
     path("", include(api_router.urls)),
+    path("handovers/<int:pk>/model-card/", card_views.model_card_api, name="api-handover-model-card"),
 ]
 
 urlpatterns = [

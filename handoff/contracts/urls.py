@@ -23,3 +23,11 @@ urlpatterns = [
     path("handovers/<int:pk>/select/", views.select, name="select"),
     # --- end of contract pages
 ]
+
+# --- the model card of an accepted handover (card_views) ---
+from . import card_views  # noqa: E402
+
+urlpatterns += [
+    path("handovers/<int:pk>/model-card.md", card_views.model_card_markdown, name="model_card_markdown"),
+    path("handovers/<int:pk>/model-card/", card_views.model_card_page, name="model_card"),
+]

@@ -6,7 +6,7 @@ projects is ever returned.
 
 from typing import NamedTuple
 
-from django.db.models import Max, Prefetch
+from django.db.models import Max, Prefetch, Q
 
 from handoff.access import Action, projects_allowing, scope
 from handoff.audit.models import AuditEvent
@@ -43,32 +43,44 @@ def visible_handovers(user):
     )
 
 
+def held_blind(user):
+    """The artifacts held blind from ``user``, as a condition on artifacts: the
+    labels of a handover whose labels are blind, in a project where ``user``
+    may not read blind labels (``access.hides_labels`` asked of every artifact
+    at once, from the same tables). The one rule of which file a person may
+    not list, download or diff: every artifact query below excludes these."""
+    return Q(kind=ArtifactKind.LABELS, revision__handover__labels_blind=True) & ~Q(
+        revision__handover__project__in=projects_allowing(user, Action.READ_BLIND_LABELS).values("pk")
+    )
+
+
 def visible_artifacts(user):
-    """Artifacts of handovers in the user's projects."""
+    """Artifacts of handovers in the user's projects, but those held blind from them."""
     return scope(
         Artifact.objects.select_related("revision__handover__project", "uploaded_by"),
         user,
         project_field="revision__handover__project",
-    )
+    ).exclude(held_blind(user))
 
 
-def _revisions_with_detail():
+def _revisions_with_detail(user):
+    artifacts = Artifact.objects.select_related("uploaded_by").exclude(held_blind(user))
     return Revision.objects.select_related("created_by", "submitted_by").prefetch_related(
         Prefetch("claimed_metrics", queryset=ClaimedMetric.objects.order_by("metric")),
-        Prefetch("artifacts", queryset=Artifact.objects.select_related("uploaded_by")),
+        Prefetch("artifacts", queryset=artifacts),
         Prefetch("reviews", queryset=Review.objects.select_related("reviewer")),
     )
 
 
-def revisions_prefetch():
-    """Revisions with their claims, artifacts and reviews in four queries."""
-    return Prefetch("revisions", queryset=_revisions_with_detail().order_by("number"))
+def revisions_prefetch(user):
+    """Revisions with their claims, the artifacts ``user`` may see, and reviews, in four queries."""
+    return Prefetch("revisions", queryset=_revisions_with_detail(user).order_by("number"))
 
 
-def revision_detail(handover, number):
+def revision_detail(handover, number, *, user):
     """Revision ``number`` of a handover already found in the user's scope,
-    with claims, artifacts and reviews; NotFound otherwise."""
-    revision = _revisions_with_detail().filter(handover=handover, number=number).first()
+    with claims, the artifacts ``user`` may see, and reviews; NotFound otherwise."""
+    revision = _revisions_with_detail(user).filter(handover=handover, number=number).first()
     if revision is None:
         raise NotFound("Not found.")
     revision.handover = handover
@@ -78,7 +90,7 @@ def revision_detail(handover, number):
 def handovers_with_detail(user):
     """``visible_handovers`` with revisions and comments prefetched (API detail)."""
     return visible_handovers(user).prefetch_related(
-        revisions_prefetch(),
+        revisions_prefetch(user),
         Prefetch("comments", queryset=Comment.objects.select_related("author", "revision")),
     )
 
@@ -87,7 +99,8 @@ def handover_detail(user, pk):
     """One handover the user may see, with everything its page shows; NotFound otherwise.
 
     Revisions are in ``handover.revisions.all()`` (oldest first), each with
-    ``claimed_metrics``, ``artifacts`` and ``reviews``; ``handover.comments.all()``."""
+    ``claimed_metrics``, ``artifacts`` (but those held blind from ``user``) and
+    ``reviews``; ``handover.comments.all()``."""
     try:
         return handovers_with_detail(user).get(pk=pk)
     except (Handover.DoesNotExist, ValueError, TypeError):
@@ -135,8 +148,9 @@ class ActivityRow(NamedTuple):
     text: str
 
 
-def handover_activity(handover, limit=100):
-    """The handover's audit trail, newest first, as sentences for its page."""
+def handover_activity(handover, limit=100, *, blind=False):
+    """The handover's audit trail, newest first, as sentences for its page.
+    ``blind``: the viewer does not see the labels, nor the name of their file."""
     events = (
         AuditEvent.objects.filter(project_id=handover.project_id, details__handover=handover.pk)
         .select_related("actor")
@@ -145,8 +159,11 @@ def handover_activity(handover, limit=100):
     rows = []
     for event in events:
         phrase = ACTIVITY_PHRASES.get(event.verb, event.verb.replace(".", " ").replace("_", " "))
+        details = {k: v for k, v in event.details.items() if isinstance(k, str)}
+        if blind and details.get("kind") == ArtifactKind.LABELS and "name" in details:
+            details["name"] = "(held blind)"
         try:
-            text = phrase.format(**{k: v for k, v in event.details.items() if isinstance(k, str)})
+            text = phrase.format(**details)
         except (KeyError, IndexError):
             text = phrase
         rows.append(ActivityRow(event.created_at, event.actor, text))

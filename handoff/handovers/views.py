@@ -306,7 +306,7 @@ def download_artifact(request, pk, artifact_pk):
 def remove_artifact(request, pk, artifact_pk):
     handover = _handover(request.user, pk)
     revision = _current_revision(handover)
-    artifact = revision.artifacts.filter(pk=artifact_pk).first()
+    artifact = selectors.visible_artifacts(request.user).filter(pk=artifact_pk, revision=revision).first()
     if artifact is None:
         raise NotFound("Not found.")
     services.remove_artifact(request.user, artifact)
@@ -334,9 +334,12 @@ def _detail_page(request, handover, *, review_form=None, comment_form=None, stat
     revisions = sorted(handover.revisions.all(), key=lambda r: r.number)
     # Only the owner answers a change request; others read it in the discussion.
     change_request = selectors.change_request(handover) if handover.owner_id == request.user.pk else None
+    # Held-blind labels are not among them (``selectors.handover_detail``).
     artifacts = list(revision.artifacts.all())
     by_kind = {a.kind: a for a in artifacts if a.kind != ArtifactKind.OTHER}
-    upload_kinds = [(value, label, by_kind.get(value)) for value, label in ArtifactKind.choices]
+    # A candidate's labels are its contract's: nothing to upload for them here.
+    upload_kinds = [(value, label, by_kind.get(value)) for value, label in ArtifactKind.choices
+                    if not (handover.is_candidate and value == ArtifactKind.LABELS)]
     return render(request, "handovers/detail.html", {
         "handover": handover,
         "revision": revision,
@@ -349,7 +352,7 @@ def _detail_page(request, handover, *, review_form=None, comment_form=None, stat
         "max_upload": settings.HANDOFF_MAX_UPLOAD_BYTES,
         "discussion": _discussion(handover, revisions),
         "following": notices.is_following(request.user, handover),
-        "activity": selectors.handover_activity(handover),
+        "activity": selectors.handover_activity(handover, blind=access.hides_labels(request.user, handover)),
         "change_request": change_request,
         "may": may,
         "comment_form": comment_form or CommentForm(),

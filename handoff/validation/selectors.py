@@ -1,12 +1,15 @@
 """Read queries for validation runs: the report on the handover page, the
 live progress partial, the review queue's pass/fail counts and the API.
-Every queryset is scoped with ``access.scope``."""
+Every queryset is scoped with ``access.scope``; what a viewer held from blind
+labels may read of a check is decided here (``visible_result``)."""
+
+import copy
 
 from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
 
-from handoff.access import scope
+from handoff.access import hides_labels, scope
 from handoff.core.errors import NotFound
-from handoff.handovers.models import Revision
+from handoff.handovers.models import Artifact, ArtifactKind, Revision
 
 from .models import CheckResult, CheckStatus, ValidationRun
 
@@ -103,3 +106,71 @@ def sorted_for_report(checks):
     """Failures (and errors) first, then skipped checks, then passes."""
     rank = {CheckStatus.FAIL: 0, CheckStatus.ERROR: 0, CheckStatus.SKIPPED: 1, CheckStatus.PASS: 2}
     return sorted(checks, key=lambda check: (rank.get(check.status, 3), check.position))
+
+
+# --- blind labels ------------------------------------------------------------------------------------
+
+# Checks whose findings are about rows of the labels: which ids are missing,
+# duplicated or unknown, which rows hold an empty or unknown label.
+ROW_LEVEL_CHECKS = frozenset({"data.ids", "data.rows"})
+HELD_BLIND = "row-level findings are held blind"
+
+
+def is_row_level(result):
+    """Whether ``result``'s message may name rows, ids or labels of the
+    validation set: the data checks, and a metric or fairness gap that could
+    not be measured (its message says which rows stopped it)."""
+    if result.key in ROW_LEVEL_CHECKS:
+        return True
+    measured_figure = result.key.startswith(("metric.", "fairness."))
+    return measured_figure and result.measured is None and result.status in FAILING
+
+
+def _aggregate_sentence(result):
+    if result.key in ROW_LEVEL_CHECKS:
+        matched = (result.details or {}).get("matched_rows")
+        if matched is None and result.key == "data.ids":
+            matched = result.measured
+        if matched is not None:
+            return f"{int(matched):,} rows matched; {HELD_BLIND}."
+        return f"The predictions and labels could not be matched; {HELD_BLIND}."
+    return f"Could not be measured; {HELD_BLIND} (an ML engineer of the project can read them)."
+
+
+def visible_result(result, blind, *, labels_name=""):
+    """``result`` (a CheckResult) as a viewer reads it: unchanged unless
+    ``blind`` (``access.hides_labels`` of the viewer and the handover), when
+    only aggregate figures remain: no ``details``, the message of a row-level
+    check replaced by an aggregate sentence, and the labels file never named.
+    The one rule the report partial and the API both apply (a copy: the row
+    is not changed)."""
+    if not blind:
+        return result
+    shown = copy.copy(result)
+    shown.details = {}
+    if is_row_level(result):
+        shown.message = _aggregate_sentence(result)
+    elif labels_name and labels_name in (shown.message or ""):
+        shown.message = shown.message.replace(labels_name, "the labels file")
+    return shown
+
+
+def labels_name(revision_id):
+    """The file name of a revision's labels ("" when it has none): one query."""
+    name = (Artifact.objects.filter(revision_id=revision_id, kind=ArtifactKind.LABELS)
+            .values_list("original_name", flat=True).first())
+    return name or ""
+
+
+def blind_for(user, handover):
+    """Whether ``user`` reads ``handover``'s validation reports held blind."""
+    return hides_labels(user, handover)
+
+
+def visible_checks(checks, blind, *, revision_id=None):
+    """A run's checks as a viewer reads them (``visible_result`` each)."""
+    checks = list(checks)
+    if not blind:
+        return checks
+    name = labels_name(revision_id) if revision_id is not None else ""
+    return [visible_result(check, True, labels_name=name) for check in checks]

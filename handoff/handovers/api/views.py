@@ -27,6 +27,9 @@ from . import serializers as s
 
 OCTET_STREAM = "application/octet-stream"
 NUMBER = OpenApiParameter("number", OpenApiTypes.INT, OpenApiParameter.PATH, description="Revision number")
+BLIND_NOTE = ("A candidate of a contract that holds its labels blind: for a caller who may not read "
+              "them (a data scientist), its labels file is not listed, and its URLs answer 404. ML "
+              "engineers and the team leader see and download it.")
 ERRORS = {
     400: OpenApiResponse(description="Bad input: a message per field"),
     403: OpenApiResponse(description="Your role does not allow this"),
@@ -74,7 +77,7 @@ class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 @extend_schema_view(
     list=extend_schema(summary="Handovers in your projects", tags=["handovers"]),
     retrieve=extend_schema(summary="A handover with its revisions, claims, artifacts, reviews and comments",
-                           tags=["handovers"]),
+                           description=BLIND_NOTE, tags=["handovers"]),
 )
 class HandoverViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     # JSON bodies only (uploads excepted): a form cannot say null, nor carry the claimed metrics.
@@ -147,7 +150,8 @@ class HandoverViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         )
         return self._detail(handover, status.HTTP_201_CREATED)
 
-    @extend_schema(methods=["GET"], summary="One revision of a handover", tags=["handovers"],
+    @extend_schema(methods=["GET"], summary="One revision of a handover", description=BLIND_NOTE,
+                   tags=["handovers"],
                    parameters=[NUMBER], responses={200: s.RevisionSerializer, 404: ERRORS[404]})
     @extend_schema(methods=["PATCH"], summary="Change the contract terms of the draft revision",
                    description="Only the current revision of a draft handover can change (a submitted "
@@ -166,7 +170,7 @@ class HandoverViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             terms, metrics = serializer.split()
             _rename_metrics_errors(services.update_terms, request.user, revision, terms=terms,
                                    metrics=metrics)
-        revision = selectors.revision_detail(handover, number)
+        revision = selectors.revision_detail(handover, number, user=request.user)
         return Response(s.RevisionSerializer(revision, context={"request": request}).data)
 
     @extend_schema(summary="Upload an artifact to the draft revision (multipart: kind, file)",
@@ -275,7 +279,7 @@ class HandoverViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
 
 @extend_schema_view(
-    retrieve=extend_schema(summary="One artifact", tags=["artifacts"]),
+    retrieve=extend_schema(summary="One artifact", description=BLIND_NOTE, tags=["artifacts"]),
     destroy=extend_schema(summary="Remove an artifact from a draft revision", tags=["artifacts"],
                           responses={204: None, **ERRORS}),
 )
@@ -288,7 +292,7 @@ class ArtifactViewSet(mixins.RetrieveModelMixin, mixins.DestroyModelMixin, views
     def perform_destroy(self, instance):
         services.remove_artifact(self.request.user, instance)
 
-    @extend_schema(summary="Download the artifact's file", tags=["artifacts"],
+    @extend_schema(summary="Download the artifact's file", description=BLIND_NOTE, tags=["artifacts"],
                    responses={(200, OCTET_STREAM): OpenApiTypes.BINARY, 404: ERRORS[404]})
     @action(detail=True, methods=["get"], url_name="download")
     def download(self, request, pk=None):

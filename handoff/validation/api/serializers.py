@@ -3,16 +3,32 @@ submitting or re-running a handover)."""
 
 from rest_framework import serializers
 
+from .. import selectors
 from ..models import CheckResult, ValidationRun
 
 
 class CheckResultSerializer(serializers.ModelSerializer):
+    """A check as the caller may read it: held from blind labels, aggregate
+    figures only (``selectors.visible_result``; the view puts ``blind`` and
+    ``labels_name`` in the context)."""
+
     check = serializers.CharField(source="key", help_text="Stable check key, such as `metric.accuracy`.")
 
     class Meta:
         model = CheckResult
         fields = ["check", "status", "claimed", "measured", "tolerance", "limit", "unit", "message",
                   "details"]
+        extra_kwargs = {
+            "message": {"help_text": "What was found, in a sentence. For a caller held from the contract's "
+                                     "blind labels, a row-level check says only how many rows matched."},
+            "details": {"help_text": "The figures behind the result; empty for a caller held from the "
+                                     "contract's blind labels."},
+        }
+
+    def to_representation(self, instance):
+        blind = self.context.get("blind", False)
+        instance = selectors.visible_result(instance, blind, labels_name=self.context.get("labels_name", ""))
+        return super().to_representation(instance)
 
 
 class ValidationRunSerializer(serializers.ModelSerializer):

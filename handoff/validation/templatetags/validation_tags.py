@@ -8,13 +8,17 @@ from .. import selectors
 register = template.Library()
 
 
-@register.inclusion_tag("validation/_report.html")
-def validation_report(revision):
+@register.inclusion_tag("validation/_report.html", takes_context=True)
+def validation_report(context, revision):
     """The latest run of ``revision``: claimed beside measured for every
-    check, failures first with their sentences, skipped checks with why."""
+    check, failures first with their sentences, skipped checks with why.
+    A viewer held from blind labels reads aggregate figures only."""
     run = selectors.latest_run_with_checks(revision)
-    checks = selectors.sorted_for_report(run.checks.all()) if run else []
-    return {"revision": revision, "run": run, "checks": checks,
+    request = context.get("request")
+    blind = bool(run) and request is not None and selectors.blind_for(request.user, revision.handover)
+    checks = selectors.visible_checks(run.checks.all(), blind, revision_id=revision.pk) if run else []
+    checks = selectors.sorted_for_report(checks)
+    return {"revision": revision, "run": run, "checks": checks, "blind": blind,
             "skipped": [c for c in checks if c.status == "skipped"]}
 
 
