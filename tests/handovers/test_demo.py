@@ -13,12 +13,15 @@ def test_seed_demo_files_deployed_awaiting_review_failed_and_draft_handovers_onc
     call_command("seed_demo")
 
     # 1.0.0 was accepted, then deployed (tests/incidents/test_demo.py).
-    states = dict(Handover.objects.values_list("version_label", "state"))
+    # The handovers of the demo's screening model (the demo contract's candidates are in tests/contracts).
+    screening = Handover.objects.filter(model__name="screening-logreg")
+    states = dict(screening.values_list("version_label", "state"))
     assert states == {"1.0.0": "deployed", "1.1.0": "awaiting_review", "1.2.0": "validation_failed",
                       "1.3.0": "draft"}
-    assert Artifact.objects.count() == 12
+    assert Artifact.objects.filter(revision__handover__model__name="screening-logreg").count() == 12
     # Real reports: every check passed on the true claims; the overstated accuracy failed alone.
-    runs = {run.revision.handover.version_label: run for run in ValidationRun.objects.all()}
+    runs = {run.revision.handover.version_label: run
+            for run in ValidationRun.objects.filter(revision__handover__model__name="screening-logreg")}
     assert runs["1.1.0"].state == "passed" and runs["1.0.0"].state == "passed"
     assert not runs["1.1.0"].checks.exclude(status="pass").exists()
     failing = list(runs["1.2.0"].checks.exclude(status="pass").values_list("key", "status"))

@@ -1,9 +1,11 @@
 """`seed_demo` lives in incidents, the highest app it fills: it adds the
-teams demo (teams.demo), the handovers on it (handovers.demo), and their
-deployment, metrics and incidents (incidents.demo)."""
+teams demo (teams.demo), the handovers on it (handovers.demo), an agreed
+contract with three candidates (contracts.demo), and the deployment,
+metrics and incidents (incidents.demo)."""
 
 from django.core.management.base import BaseCommand
 
+from handoff.contracts.demo import seed_contracts
 from handoff.handovers.demo import seed_handovers
 from handoff.incidents.demo import seed_production
 from handoff.teams.demo import PASSWORD, seed_demo
@@ -15,6 +17,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         demo = seed_demo()
         seed_handovers(demo)
+        seed_contracts(demo)
         seed_production(demo)
         self.stdout.write(self.style.SUCCESS(
             f"Demo ready: {len(demo.teams)} teams, {len(demo.projects)} projects, {len(demo.users)} accounts."
