@@ -1150,3 +1150,54 @@ def test_query_count_tests_and_exclusions_name_routes_that_exist():
     assert sorted(set(COVERED) - names) == []
     assert sorted(set(NOT_MEASURED) - names) == []
     assert sorted(set(COVERED) & set(NOT_MEASURED)) == []
+
+
+# --- the model card (contracts.card_views) -------------------------------------------------------------
+
+
+def _card_of_a_candidate(world):
+    """An accepted candidate of an agreed contract, with a validation run of its signed revision;
+    ``grow(n)`` adds n measured metrics to the run and n signatures to the contract."""
+    from handoff.contracts.models import Candidate, ContractSignature
+    from tests.factories import accepted_handover, agreed_contract
+
+    handover, revision = accepted_handover(project=world.project, owner=world.scientist,
+                                           reviewer=world.engineer)
+    contract = agreed_contract(world.project, world.scientist, world.engineer)
+    Candidate.objects.create(contract=contract, handover=handover)
+    run = ValidationRunFactory(revision=revision, number=1,
+                               environment={"cpu_model": "Test CPU", "threads": 1})
+    ArtifactFactory(revision=revision, kind=ArtifactKind.LABELS)
+
+    def grow(n):
+        shown = []
+        for _ in range(n):
+            check = CheckResultFactory(run=run, key=f"metric.{mark('m')}", measured=0.9)
+            signer = person(world.project, Role.ML_ENGINEER)
+            ContractSignature.objects.create(contract=contract, signer=signer, role="ml_engineer",
+                                             terms_sha256=mark("sha"))
+            shown += [check.key.removeprefix("metric."), signer.username]
+        return shown
+
+    return handover, grow
+
+
+@covers("contracts:model_card_markdown")
+def test_model_card_markdown_queries_do_not_grow_with_checks_and_signatures(world):
+    handover, grow = _card_of_a_candidate(world)
+    url = reverse("contracts:model_card_markdown", args=[handover.pk])
+    assert_queries_do_not_grow(logged_in(world.scientist), url, grow, ceiling=12)
+
+
+@covers("contracts:model_card")
+def test_model_card_page_queries_do_not_grow_with_checks_and_signatures(world):
+    handover, grow = _card_of_a_candidate(world)
+    url = reverse("contracts:model_card", args=[handover.pk])
+    assert_queries_do_not_grow(logged_in(world.scientist), url, grow, ceiling=12)
+
+
+@covers("api-handover-model-card")
+def test_api_model_card_queries_do_not_grow_with_checks_and_signatures(world):
+    handover, grow = _card_of_a_candidate(world)
+    url = f"/api/v1/handovers/{handover.pk}/model-card/"
+    assert_queries_do_not_grow(logged_in(world.scientist), url, grow, ceiling=12)

@@ -199,3 +199,11 @@ SPECS = {
     "api-contract-comparison": Spec(obj="api_contract"),
     "api-handover-select": Spec(obj="api_candidate", insider=MLE, expect={"POST": 200}),
 }
+
+# --- the model card (contracts.card_views): of the accepted, deployed handover, which has no
+# validation run; the card says so and gives what was signed.
+SPECS.update({
+    "contracts:model_card": Spec(obj="deployed_handover"),
+    "contracts:model_card_markdown": Spec(obj="deployed_handover"),
+    "api-handover-model-card": Spec(obj="deployed_handover"),
+})
