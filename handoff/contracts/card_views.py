@@ -9,8 +9,9 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework.decorators import api_view, renderer_classes
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.renderers import JSONRenderer
+from rest_framework.views import APIView
 
 from handoff.core.errors import Conflict, NotFound
 from handoff.handovers import selectors as handover_selectors
@@ -63,20 +64,17 @@ def model_card_page(request, pk):
     })
 
 
-class MarkdownRenderer(BaseRenderer):
-    """Answers a client that asks for text/markdown; an error is its sentence."""
+class _ErrorsAsJSON(BaseContentNegotiation):
+    """The card is Markdown whatever the client accepts; an error is the API's JSON, as everywhere."""
 
-    media_type = "text/markdown"
-    format = "md"
-    charset = "utf-8"
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
 
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        if isinstance(data, dict):
-            data = data.get("detail", "")
-        return str(data if data is not None else "").encode(self.charset)
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
 
 
-@extend_schema(
+CARD_SCHEMA = extend_schema(
     summary="The model card of an accepted handover, as Markdown",
     description=(
         "Built from what was signed and measured, not from what was claimed: YAML front matter in the "
@@ -93,8 +91,16 @@ class MarkdownRenderer(BaseRenderer):
         409: OpenApiResponse(description="The handover is not accepted (yet): no card is issued"),
     },
 )
-@api_view(["GET"])
-@renderer_classes([JSONRenderer, MarkdownRenderer])
-def model_card_api(request, pk):
-    handover = _handover(request.user, pk)
-    return _download(handover, model_card.model_card(handover))
+
+
+class ModelCardView(APIView):
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = _ErrorsAsJSON
+
+    @CARD_SCHEMA
+    def get(self, request, pk):
+        handover = _handover(request.user, pk)
+        return _download(handover, model_card.model_card(handover))
+
+
+model_card_api = ModelCardView.as_view()

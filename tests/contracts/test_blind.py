@@ -281,6 +281,17 @@ WALKED = {
     "contracts:model_card_markdown":
         "test_the_model_card_of_a_selected_blind_candidate_gives_the_labels_hash_only",
     "api-handover-model-card": "test_the_model_card_of_a_selected_blind_candidate_gives_the_labels_hash_only",
+    # The contract's own routes (the contract pages and API) are walked blind in their own tests:
+    "contracts:download_file": "tests/contracts/test_pages.py::"
+                               "test_scientist_gets_404_for_a_blind_contracts_labels",
+    "api-contract-artifacts": "tests/contracts/test_api.py::"
+                              "test_scientist_is_never_shown_or_served_a_blind_contracts_labels",
+    "api-contract-artifact-download": "tests/contracts/test_api.py::"
+                                      "test_scientist_is_never_shown_or_served_a_blind_contracts_labels",
+    "api-contract-artifact": "tests/contracts/test_api.py::"
+                             "test_scientist_is_never_shown_or_served_a_blind_contracts_labels",
+    "api-contract-diff": "tests/contracts/test_api.py::"
+                         "test_scientist_diffs_a_blind_contract_without_its_labels",
 }
 # Words in a route's path or name that say it serves a file or a check's findings.
 SERVING = ("files", "artifact", "download", "label", "validation-run", "model-card", "diff")
@@ -298,7 +309,8 @@ def _named_routes(patterns=None, prefix="", namespace=""):
 
 
 def test_every_route_that_serves_a_file_or_findings_is_walked_for_blind_labels():
-    uploads = ("handovers:upload", "api-handover-revision-artifacts")  # take a file, serve none
+    # They take a file and serve none.
+    uploads = ("handovers:upload", "api-handover-revision-artifacts", "contracts:upload")
     serving = sorted(
         name for name, path in _named_routes()
         if any(word in f"{name} {path}".lower() for word in SERVING) and name not in uploads
