@@ -266,6 +266,24 @@ def test_the_model_card_of_a_selected_blind_candidate_gives_the_labels_hash_only
 
 # Routes that serve or list an artifact or a check's findings, and the test above that walks each.
 WALK = "test_scientist_never_lists_downloads_or_reads_row_findings_of_blind_labels"
+def test_scientist_neither_diffs_nor_removes_a_blind_contracts_labels(client, project, scientist, engineer):
+    from tests.factories import agreed_contract
+
+    agreed = agreed_contract(project, scientist, engineer, labels_blind=True)
+    successor = services.new_version(engineer, agreed)
+    labels = successor.artifacts.get(kind="labels")
+    client.force_login(scientist)
+    diff = client.get(reverse("contracts:diff", args=[successor.pk]), {"against": agreed.pk})
+    assert diff.status_code == 200
+    assert labels.sha256 not in diff.content.decode() and labels.original_name not in diff.content.decode()
+    removed = client.post(reverse("contracts:remove_file", args=[successor.pk, labels.pk]))
+    assert removed.status_code == 404
+    assert successor.artifacts.filter(pk=labels.pk).exists()
+    client.force_login(engineer)
+    assert labels.sha256 in client.get(reverse("contracts:diff", args=[successor.pk]),
+                                       {"against": agreed.pk}).content.decode()
+
+
 WALKED = {
     "handovers:detail": WALK,
     "handovers:diff": "test_the_revision_diff_leaves_blind_labels_out_for_the_scientist_only",
@@ -282,6 +300,8 @@ WALKED = {
         "test_the_model_card_of_a_selected_blind_candidate_gives_the_labels_hash_only",
     "api-handover-model-card": "test_the_model_card_of_a_selected_blind_candidate_gives_the_labels_hash_only",
     # The contract's own routes (the contract pages and API) are walked blind in their own tests:
+    "contracts:diff": "test_scientist_neither_diffs_nor_removes_a_blind_contracts_labels",
+    "contracts:remove_file": "test_scientist_neither_diffs_nor_removes_a_blind_contracts_labels",
     "contracts:download_file": "tests/contracts/test_pages.py::"
                                "test_scientist_gets_404_for_a_blind_contracts_labels",
     "api-contract-artifacts": "tests/contracts/test_api.py::"
