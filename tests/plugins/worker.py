@@ -56,6 +56,15 @@ class WorkerHandle:
 
         return bool(app.control.ping(destination=[self.nodename], timeout=scaled(timeout)))
 
+    def idle(self, timeout=1.0):
+        """Whether the worker holds no task, running or reserved (a task that a
+        finishing one enqueued counts too, once the worker has taken it)."""
+        from handoff.celery import app
+
+        inspect = app.control.inspect(destination=[self.nodename], timeout=scaled(timeout))
+        active, reserved = inspect.active() or {}, inspect.reserved() or {}
+        return not any(active.values()) and not any(reserved.values())
+
     def pids(self):
         """The worker's main process and its pool processes (where tasks run)."""
         try:
@@ -183,3 +192,10 @@ def celery_worker(_celery_worker_session, transactional_db, settings):
     app.conf.task_always_eager = False
     yield _celery_worker_session
     app.conf.task_always_eager = previous
+    # The test's database is flushed next: a task still writing to it would
+    # deadlock the flush (TRUNCATE against the task's row locks).
+    try:
+        wait_until(lambda: _celery_worker_session.idle() and _celery_worker_session.idle(),
+                   "the Celery worker to finish the test's tasks", timeout=30, interval=0.3)
+    except WaitTimeout:
+        warnings.warn("the Celery worker was still busy 30 s after the test; flushing anyway")
