@@ -42,8 +42,9 @@ class Action(StrEnum):
     REPORT_INCIDENT = "report_incident"
     TRIAGE_INCIDENT = "triage_incident"
     EDIT_POSTMORTEM = "edit_postmortem"
-    # Later capabilities
+    # Dashboards and what deployed models are worth
     VIEW_DASHBOARD = "view_dashboard"
+    RECORD_VALUE = "record_value"
 
 
 # What each project role allows, beyond seeing the project.
@@ -60,15 +61,17 @@ ROLE_ACTIONS = {
         Action.DRAFT_CONTRACT, Action.SIGN_CONTRACT, Action.SELECT_CANDIDATE, Action.READ_BLIND_LABELS,
     },
     Role.DATA_ENGINEER: {Action.VIEW, Action.COMMENT, Action.REPORT_INCIDENT},
-    Role.PRODUCT_MANAGER: {Action.VIEW, Action.COMMENT, Action.REPORT_INCIDENT},
+    Role.PRODUCT_MANAGER: {Action.VIEW, Action.COMMENT, Action.REPORT_INCIDENT, Action.RECORD_VALUE},
     Role.MANAGER: {Action.VIEW, Action.COMMENT, Action.VIEW_DASHBOARD, Action.REPORT_INCIDENT},
 }
 # A team's leader reads all of the team's projects and runs its membership;
 # so does a superuser for every team. Neither signs contracts without a role.
-# They also choose where the project's events are sent (its webhooks), and
-# read a blind contract's labels (they answer for the test set's integrity).
+# They also choose where the project's events are sent (its webhooks), read a
+# blind contract's labels (they answer for the test set's integrity), and
+# record what a deployment is worth (with the project's product manager).
 LEADER_ACTIONS = {Action.VIEW, Action.MANAGE_MEMBERS, Action.COMMENT, Action.VIEW_DASHBOARD,
-                  Action.MANAGE_WEBHOOKS, Action.REPORT_INCIDENT, Action.READ_BLIND_LABELS}
+                  Action.MANAGE_WEBHOOKS, Action.REPORT_INCIDENT, Action.READ_BLIND_LABELS,
+                  Action.RECORD_VALUE}
 # What the owner of a handover (or the owning data scientist of an incident)
 # may do on it, while they hold a role on its project.
 OWNER_ACTIONS = {Action.REVALIDATE, Action.EDIT_POSTMORTEM}
@@ -99,6 +102,13 @@ def projects_allowing(user, action):
     if action in LEADER_ACTIONS:
         allowed |= Q(team__leader=user)
     return Project.objects.filter(allowed).distinct()
+
+
+def figure_projects(user):
+    """Projects whose figures ``user`` may see on a dashboard, its CSV and its
+    API (a manager's projects, a leader's team, every project for a superuser):
+    every dashboard figure is computed over these and nothing else."""
+    return projects_allowing(user, Action.VIEW_DASHBOARD)
 
 
 def people_allowing(project, action):

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "handoff.contracts",
     "handoff.deployments",
     "handoff.incidents",
+    "handoff.dashboards",
 ]
 
 MIDDLEWARE = [
@@ -194,6 +195,13 @@ HANDOFF_INCIDENT_SLA_SECONDS = {
 }
 # A metric batch no worker evaluated within this is enqueued again by the sweep.
 HANDOFF_METRICS_GRACE_SECONDS = env_int("HANDOFF_METRICS_GRACE_SECONDS", 30)
+
+# --- Dashboards -----------------------------------------------------------------
+# The currency deployments' monthly value and cost are recorded in (one per installation).
+HANDOFF_CURRENCY = os.environ.get("HANDOFF_CURRENCY", "EUR")
+# How long a team's dashboard figures are kept in the cache before they are
+# computed again (any event that changes them drops them sooner).
+HANDOFF_DASHBOARD_CACHE_SECONDS = env_int("HANDOFF_DASHBOARD_CACHE_SECONDS", 300)
 
 # --- Notifications -----------------------------------------------------------
 # Links in emails and chat messages start with this address.

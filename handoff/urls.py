@@ -7,11 +7,11 @@ from handoff.contracts import card_views
 from handoff.contracts.api.urls import router as contracts_router
 from handoff.contracts.api.urls import urlpatterns as contracts_api_urls
 from handoff.core import views as core_views
+from handoff.dashboards import views as dashboard_views
 from handoff.deployments.api.urls import router as deployments_router
 from handoff.handovers.api.urls import router as handovers_router
 from handoff.incidents.api.urls import router as incidents_router
 from handoff.notifications.api.urls import router as notifications_router
-from handoff.teams import views as team_views
 from handoff.teams.api.urls import router as teams_router
 from handoff.validation.api.urls import router as validation_router
 
@@ -34,7 +34,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", team_views.home, name="home"),
+    path("", dashboard_views.home, name="home"),
     path("health/", core_views.health, name="health"),
     path("accounts/", include("accounts.urls")),
     path("", include("handoff.teams.urls")),
@@ -43,6 +43,7 @@ urlpatterns = [
     path("", include("handoff.notifications.urls")),
     path("", include("handoff.incidents.urls")),
     path("", include("handoff.deployments.urls")),
+    path("", include("handoff.dashboards.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

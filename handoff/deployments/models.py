@@ -40,12 +40,26 @@ class Deployment(models.Model):
                                  related_name="+")
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # What the deployment is worth, per month, in the installation's currency
+    # (settings.HANDOFF_CURRENCY): recorded by the project's product manager or
+    # the team's leader; None until someone has.
+    monthly_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    monthly_cost = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    value_set_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="+")
+    value_set_at = models.DateTimeField(null=True, blank=True)
+    # What monitoring's ``business`` observations measure ("Approved revenue, € per hour").
+    business_metric_name = models.CharField(max_length=80, blank=True)
 
     class Meta:
         ordering = ["-deployed_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(traffic_share__gte=0) & Q(traffic_share__lte=100),
                                    name="traffic_share_is_a_percentage"),
+            models.CheckConstraint(condition=Q(monthly_value__gte=0) | Q(monthly_value__isnull=True),
+                                   name="monthly_value_is_not_negative"),
+            models.CheckConstraint(condition=Q(monthly_cost__gte=0) | Q(monthly_cost__isnull=True),
+                                   name="monthly_cost_is_not_negative"),
         ]
         indexes = [models.Index(fields=["project", "status"])]
 
@@ -70,6 +84,9 @@ class ProductionMetric(models.TextChoices):
     R2 = Metric.R2.value, Metric.R2.label
     LATENCY_P95_MS = "latency_p95_ms", "p95 latency (ms)"
     PEAK_MEMORY_MB = "peak_memory_mb", "Peak memory (MB)"
+    # The deployment's business metric (what ``Deployment.business_metric_name`` says it is):
+    # shown beside the model's metrics, never held to a contract.
+    BUSINESS = "business", "Business metric"
 
 
 class IngestionToken(models.Model):

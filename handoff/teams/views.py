@@ -17,12 +17,6 @@ from .models import Role
 
 
 @login_required
-def home(request):
-    """My projects with my role on each."""
-    return render(request, "home.html", {"memberships": selectors.my_projects(request.user)})
-
-
-@login_required
 def team_detail(request, slug):
     """A team, its leader and the team's projects I may see."""
     team = selectors.get_visible_team(request.user, slug)

@@ -63,7 +63,7 @@ VISIBILITY = {
 # --- access.can(user, action, project) ---------------------------------------
 A = Action
 LEADS = {A.VIEW, A.MANAGE_MEMBERS, A.COMMENT, A.VIEW_DASHBOARD, A.MANAGE_WEBHOOKS, A.REPORT_INCIDENT,
-         A.READ_BLIND_LABELS}
+         A.READ_BLIND_LABELS, A.RECORD_VALUE}
 CAN_ON_PROJECT = {
     # Anyone on a project may report an incident; engineers triage it and, with the
     # owning data scientist (tests/incidents), write its postmortem.
@@ -75,7 +75,8 @@ CAN_ON_PROJECT = {
                     A.MANAGE_WEBHOOKS, A.MANAGE_INGESTION_TOKENS, A.REPORT_INCIDENT, A.EDIT_POSTMORTEM,
                     A.DRAFT_CONTRACT, A.SIGN_CONTRACT, A.SELECT_CANDIDATE, A.READ_BLIND_LABELS},
     "data_engineer": {A.VIEW, A.COMMENT, A.REPORT_INCIDENT},
-    "product_manager": {A.VIEW, A.COMMENT, A.REPORT_INCIDENT},
+    # What a deployment is worth is recorded by the product manager or the team leader.
+    "product_manager": {A.VIEW, A.COMMENT, A.REPORT_INCIDENT, A.RECORD_VALUE},
     "manager": {A.VIEW, A.COMMENT, A.VIEW_DASHBOARD, A.REPORT_INCIDENT},
     # A leader or superuser runs membership and webhooks but signs nothing without a role.
     "team_leader": LEADS,
