@@ -239,7 +239,10 @@ HANDOFF_VALIDATION_THREADS = env_int("HANDOFF_VALIDATION_THREADS", 1)
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Embedded: a folder every process on this machine shares (the web server drops a
+    # dashboard's figures when the worker finishes a validation run), never one process's memory.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                          "LOCATION": os.environ.get("HANDOFF_CACHE_DIR", str(BASE_DIR / ".cache"))}}
 
 # --- Accounts --------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -8,6 +8,7 @@ from handoff.contracts.api.urls import router as contracts_router
 from handoff.contracts.api.urls import urlpatterns as contracts_api_urls
 from handoff.core import views as core_views
 from handoff.dashboards import views as dashboard_views
+from handoff.dashboards.api import views as dashboard_api
 from handoff.deployments.api.urls import router as deployments_router
 from handoff.handovers.api.urls import router as handovers_router
 from handoff.incidents.api.urls import router as incidents_router
@@ -31,6 +32,7 @@ api_v1 = [
     path("", include(contracts_api_urls)),
     path("", include(api_router.urls)),
     path("handovers/<int:pk>/model-card/", card_views.model_card_api, name="api-handover-model-card"),
+    path("dashboards/team/<slug:slug>/", dashboard_api.team_dashboard, name="api-dashboard-team"),
 ]
 
 urlpatterns = [

@@ -15,6 +15,18 @@ def _isolated_media(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _no_cached_figures_from_an_earlier_test():
+    """A rolled-back test leaves its cached dashboard figures behind; on SQLite the next
+    test may reuse its ids, so the folder cache starts empty. (Redis: PostgreSQL never
+    reuses an id, and the keys name the test database.)"""
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    if not isinstance(caches["default"], RedisCache):
+        caches["default"].clear()
+
+
+@pytest.fixture(autouse=True)
 def _eager_tasks_by_default():
     """Tests run Celery tasks in-process unless they ask for the real worker
     (the ``celery_worker`` fixture), so no task is left queued in Redis."""

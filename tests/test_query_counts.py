@@ -1201,3 +1201,73 @@ def test_api_model_card_queries_do_not_grow_with_checks_and_signatures(world):
     handover, grow = _card_of_a_candidate(world)
     url = f"/api/v1/handovers/{handover.pk}/model-card/"
     assert_queries_do_not_grow(logged_in(world.scientist), url, grow, ceiling=12)
+
+
+# --- dashboards ------------------------------------------------------------------------------------
+
+
+def _team_figures(world, n, people="display_name"):
+    """n projects of Retention, each with a handover accepted this week, a production deployment
+    worth something, an incident being worked by an engineer of its own and a failed check of
+    its own -> strings the dashboard shows of them (project names, people, check keys)."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from handoff.handovers.models import Revision
+    from handoff.validation.models import CheckStatus, RunState
+    from tests.factories import DeploymentFactory, accepted_handover
+
+    now = timezone.now()
+    shown = []
+    for _ in range(n):
+        project = ProjectFactory(team=world.team, name=mark("project"))
+        handover, revision = accepted_handover(project=project)
+        Revision.objects.filter(pk=revision.pk).update(submitted_at=now - timedelta(hours=5))
+        run = ValidationRunFactory(revision=revision, number=1, state=RunState.FAILED, finished_at=now)
+        CheckResultFactory(run=run, key=mark("check"), status=CheckStatus.FAIL)
+        deployment = DeploymentFactory(handover=handover, monthly_value=Decimal("100"))
+        engineer = person(project, Role.ML_ENGINEER)
+        IncidentFactory(project=project, deployment=deployment, assignee=engineer)
+        shown += [project.name, getattr(engineer, people), run.checks.get().key]
+    return shown
+
+
+@covers("dashboards:team")
+def test_team_dashboard_queries_do_not_grow_with_projects_handovers_and_incidents(world, settings):
+    settings.HANDOFF_DASHBOARD_CACHE_SECONDS = 0  # measure the figures, not the cache
+    assert_queries_do_not_grow(logged_in(world.leader), reverse("dashboards:team", args=[world.team.slug]),
+                               lambda n: _team_figures(world, n), ceiling=32)
+
+
+@covers("dashboards:team_csv")
+def test_team_dashboard_csv_queries_do_not_grow(world, settings):
+    settings.HANDOFF_DASHBOARD_CACHE_SECONDS = 0
+    url = reverse("dashboards:team_csv", args=[world.team.slug])
+    assert_queries_do_not_grow(logged_in(world.leader), url, lambda n: _team_figures(world, n, "username"),
+                               ceiling=32)
+
+
+@covers("api-dashboard-team")
+def test_team_dashboard_api_queries_do_not_grow(world, settings):
+    settings.HANDOFF_DASHBOARD_CACHE_SECONDS = 0
+    url = f"/api/v1/dashboards/team/{world.team.slug}/"
+    assert_queries_do_not_grow(logged_in(world.leader), url, lambda n: _team_figures(world, n), ceiling=32)
+
+
+@covers("dashboards:index")
+def test_dashboards_index_queries_do_not_grow_with_teams(world):
+    def grow(n):
+        teams = [TeamFactory(leader=world.leader, name=mark("team")) for _ in range(n)]
+        return [ProjectFactory(team=team).team.name for team in teams]
+
+    assert_queries_do_not_grow(logged_in(world.leader), reverse("dashboards:index"), grow, ceiling=6)
+
+
+def test_a_cached_dashboard_costs_a_handful_of_queries(world):
+    client = logged_in(world.leader)
+    url = reverse("dashboards:team", args=[world.team.slug])
+    _team_figures(world, 3)
+    assert client.get(url).status_code == 200
+    with CaptureQueriesContext(connection) as cached:
+        assert client.get(url).status_code == 200
+    assert len(cached) <= 6, [q["sql"] for q in cached.captured_queries]

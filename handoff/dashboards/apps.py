@@ -6,3 +6,6 @@ class DashboardsConfig(AppConfig):
 
     name = "handoff.dashboards"
     label = "dashboards"
+
+    def ready(self):
+        from . import receivers  # noqa: F401 - drops cached figures when what they count changes
