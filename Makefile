@@ -49,6 +49,14 @@ bench: install
 bench-ingest: install
 	$(BIN)/python benchmarks/ingest.py
 
+# Pages at volume: p50/p95 and requests/s of the dashboard, each role's home page, the review and
+# triage queues, a comparison, a handover page and the API lists, beside a bare Django view (the
+# floor), on gunicorn over the generated volume (DATABASE_URL, else the local handoff_volume
+# database; generated first when it holds none: about three minutes). Prints each ratio and target.
+.PHONY: bench-pages
+bench-pages: install
+	$(BIN)/python benchmarks/pages.py
+
 # schemathesis' CLI with every check over the whole API, on a throw-away demo.
 fuzz: install
 	bash scripts/fuzz
