@@ -29,6 +29,12 @@ SPECS = {
     # --- teams and projects
     "teams:team": Spec(obj="team", insider=LEADER),
     "teams:project": Spec(obj="project"),
+    # --- dashboards: a team's figures, for its leader (and its projects' managers); the index
+    # sends someone with a single team straight to its dashboard
+    "dashboards:index": Spec(insider=LEADER, expect={"GET": 302}),
+    "dashboards:team": Spec(obj="team", insider=LEADER),
+    "dashboards:team_csv": Spec(obj="team", insider=LEADER),
+    "api-dashboard-team": Spec(obj="team", insider=LEADER),
     "teams:add_member": Spec(obj="project", insider=LEADER, expect={"GET": 405, "POST": 302}),
     "teams:change_role": Spec(obj="assignment", insider=LEADER, expect={"GET": 405, "POST": 302}),
     "teams:remove_member": Spec(obj="assignment", insider=LEADER, expect={"GET": 405, "POST": 302}),
