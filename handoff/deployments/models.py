@@ -69,6 +69,18 @@ class Deployment(models.Model):
     def get_absolute_url(self):
         return reverse("deployments:detail", args=[self.pk])
 
+    @property
+    def monthly_net(self):
+        """Value less cost a month, once both are recorded (else None)."""
+        if self.monthly_value is None or self.monthly_cost is None:
+            return None
+        return self.monthly_value - self.monthly_cost
+
+    @property
+    def business_metric_label(self):
+        """What its ``business`` observations are called on pages."""
+        return self.business_metric_name or ProductionMetric.BUSINESS.label
+
 
 class ProductionMetric(models.TextChoices):
     """What monitoring may report: the contract's metrics and its two budgets."""

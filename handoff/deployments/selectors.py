@@ -6,14 +6,14 @@ from django.db.models import OuterRef, Subquery
 from handoff.access import scope
 from handoff.core.errors import NotFound
 
-from .models import Deployment, IngestionToken, MetricObservation
+from .models import Deployment, IngestionToken, MetricObservation, ProductionMetric
 
 
 def visible_deployments(user):
     """Deployments in the user's projects, with what a row shows."""
     return scope(
         Deployment.objects.select_related("project", "handover__model", "revision", "deployed_by",
-                                          "ended_by"),
+                                          "ended_by", "value_set_by"),
         user,
     )
 
@@ -40,10 +40,12 @@ def observations_of(deployment):
 
 
 def latest_per_metric(deployment):
-    """The latest observation of each metric a deployment reported, by metric."""
+    """The latest observation of each metric a deployment reported, by metric;
+    the business metric (held to no contract) last."""
     latest = (MetricObservation.objects.filter(deployment=deployment, metric=OuterRef("metric"))
               .order_by("-window_end", "-id").values("pk")[:1])
-    return list(deployment.observations.filter(pk=Subquery(latest)).order_by("metric"))
+    rows = deployment.observations.filter(pk=Subquery(latest)).order_by("metric")
+    return sorted(rows, key=lambda o: o.metric == ProductionMetric.BUSINESS)
 
 
 def visible_observations(user):

@@ -13,7 +13,9 @@ import hashlib
 import math
 import secrets
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -36,7 +38,7 @@ from .models import (
     MetricObservation,
     ProductionMetric,
 )
-from .signals import metrics_received
+from .signals import metrics_received, value_recorded
 
 # What every ingestion token starts with, so that one pasted in the wrong place is recognised.
 TOKEN_PREFIX = "hoi_"
@@ -181,6 +183,104 @@ def retire_handover(actor, handover):
             raise Conflict(f"Cannot retire this handover while it is still deployed: {names}. "
                            "Roll back or retire those deployments first.")
         return move_handover(actor, handover, "retire")
+
+
+# --- what a deployment is worth ------------------------------------------------------------------
+
+# What ``record_value`` leaves as it is when a caller does not give it (the API's partial body).
+UNCHANGED = object()
+# Deployment.monthly_value and monthly_cost: 14 digits, 2 of them after the point.
+MONEY_LIMIT = Decimal("1e12")
+MONEY_FIELDS = {"monthly_value": "monthly value", "monthly_cost": "monthly cost"}
+
+
+def clean_money(field, amount):
+    """``amount`` (a Decimal, a whole number or a numeric string) as a Decimal
+    of whole cents, or None to clear it; a DomainError on ``field`` otherwise."""
+    name = MONEY_FIELDS[field]
+    if amount is None or (isinstance(amount, str) and not amount.strip()):
+        return None
+    number = None
+    if isinstance(amount, Decimal | int | float | str) and not isinstance(amount, bool):
+        try:
+            number = Decimal(str(amount).strip())
+        except InvalidOperation:
+            pass
+    amount = number
+    if amount is None or not amount.is_finite():
+        raise DomainError(f"Give the {name} as a number, such as 12500 or 12500.50.", field=field)
+    if amount < 0:
+        raise DomainError(f"The {name} cannot be negative: give 0 or more.", field=field)
+    if amount >= MONEY_LIMIT:
+        raise DomainError(f"The {name} is too large: at most 999,999,999,999.99 {settings.HANDOFF_CURRENCY} "
+                          "a month.", field=field)
+    if amount != amount.quantize(Decimal("0.01")):
+        raise DomainError(f"Give the {name} in whole cents: at most 2 digits after the point.", field=field)
+    return amount.quantize(Decimal("0.01"))
+
+
+def _clean_business_metric_name(name):
+    if not isinstance(name, str):
+        raise DomainError("Give the business metric's name as text.", field="business_metric_name")
+    name = " ".join(name.split())
+    limit = Deployment._meta.get_field("business_metric_name").max_length
+    if len(name) > limit:
+        raise DomainError(f"The business metric's name is too long (at most {limit} characters).",
+                          field="business_metric_name")
+    return name
+
+
+def record_value(actor, deployment, *, monthly_value=UNCHANGED, monthly_cost=UNCHANGED,
+                 business_metric_name=UNCHANGED):
+    """Record what a deployment is worth a month and what it costs to run (in
+    ``settings.HANDOFF_CURRENCY``; None clears an amount), and what its
+    ``business`` observations measure. -> Deployment
+
+    The project's product manager, the team's leader or a superuser may call
+    it (NotFound outside their reach, Forbidden for other roles). An argument
+    left out stays as it is (none given: nothing to do); of the rest, only
+    what differs is written, with ``value_set_by``/``value_set_at`` when an
+    amount changed and one audit event holding each changed field before and
+    after. Any bad input changes nothing. Deployments in any status may be valued (a retired one's figures
+    stay true of the months it served)."""
+    require(actor, Action.RECORD_VALUE, deployment)
+    wanted = {}
+    if monthly_value is not UNCHANGED:
+        wanted["monthly_value"] = clean_money("monthly_value", monthly_value)
+    if monthly_cost is not UNCHANGED:
+        wanted["monthly_cost"] = clean_money("monthly_cost", monthly_cost)
+    if business_metric_name is not UNCHANGED:
+        wanted["business_metric_name"] = _clean_business_metric_name(business_metric_name)
+    if not wanted:
+        return deployment
+    project = deployment.project  # read by ``require``; FOR UPDATE over a join would lock it too
+    with transaction.atomic():
+        try:
+            deployment = lock_row(Deployment.objects, pk=deployment.pk)
+        except Deployment.DoesNotExist:
+            raise NotFound("Not found.") from None
+        changed = [field for field, value in wanted.items() if getattr(deployment, field) != value]
+        if not changed:
+            return deployment
+        before = {field: _audited(getattr(deployment, field)) for field in changed}
+        for field in changed:
+            setattr(deployment, field, wanted[field])
+        update_fields = list(changed)
+        if set(changed) & set(MONEY_FIELDS):
+            deployment.value_set_by = actor
+            deployment.value_set_at = timezone.now()
+            update_fields += ["value_set_by", "value_set_at"]
+        deployment.save(update_fields=update_fields)
+        record(actor, "deployment.value_recorded", deployment, project=project,
+               deployment=deployment.pk, currency=settings.HANDOFF_CURRENCY, before=before,
+               after={field: _audited(wanted[field]) for field in changed})
+        value_recorded.send(sender=Deployment, deployment=deployment, changed=changed)
+    return deployment
+
+
+def _audited(value):
+    # Amounts as exact strings ("12500.00"): JSON has no decimals.
+    return str(value) if isinstance(value, Decimal) else value
 
 
 # --- ingestion tokens ----------------------------------------------------------------------------

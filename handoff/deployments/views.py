@@ -2,6 +2,7 @@
 otherwise), parses a form, calls a service and redirects or renders; a
 refusal a person can act on is shown on the form, with nothing changed."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -15,7 +16,8 @@ from handoff.handovers import selectors as handover_selectors
 from handoff.teams import selectors as team_selectors
 
 from . import selectors, services
-from .forms import DeployForm, RollbackForm, TokenForm
+from .forms import DeployForm, RollbackForm, TokenForm, ValueForm
+from .models import ProductionMetric
 
 OBSERVATIONS_PER_PAGE = 50
 
@@ -99,16 +101,48 @@ def retire_handover(request, pk):
 def deployment_detail(request, pk):
     """A deployment: its handover and signed revision, environment, status, and
     the observations monitoring posted (latest per metric, then every one, paged)."""
-    deployment = selectors.deployment_detail(request.user, pk)
+    return _detail_page(request, selectors.deployment_detail(request.user, pk))
+
+
+def _detail_page(request, deployment, *, value_form=None, status=200):
     observations = Paginator(selectors.observations_of(deployment), OBSERVATIONS_PER_PAGE)
     page = observations.get_page(request.GET.get("page"))
+    latest = selectors.latest_per_metric(deployment)
+    may_record_value = access.can(request.user, Action.RECORD_VALUE, deployment)
     return render(request, "deployments/detail.html", {
         "deployment": deployment,
-        "latest": selectors.latest_per_metric(deployment),
+        "latest": latest,
+        "business": next((o for o in latest if o.metric == ProductionMetric.BUSINESS), None),
         "page_obj": page,
         "may_end": deployment.status == "active" and access.can(request.user, Action.DEPLOY, deployment),
         "rollback_form": RollbackForm(),
-    })
+        "may_record_value": may_record_value,
+        "value_form": value_form or (ValueForm.of(deployment) if may_record_value else None),
+        "currency": settings.HANDOFF_CURRENCY,
+    }, status=status)
+
+
+@login_required
+@require_POST
+def record_value(request, pk):
+    """Record a deployment's monthly value, cost and business metric's name (its
+    product manager or the team's leader); a refusal is shown on the deployment
+    page's form, with nothing changed."""
+    deployment = selectors.deployment_detail(request.user, pk)
+    access.require(request.user, Action.RECORD_VALUE, deployment)
+    form = ValueForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.record_value(request.user, deployment, monthly_value=data["monthly_value"],
+                                  monthly_cost=data["monthly_cost"],
+                                  business_metric_name=data["business_metric_name"])
+        except DomainError as error:
+            _refused_on(form, error)
+        else:
+            messages.success(request, f"Recorded what {deployment} is worth.")
+            return redirect(f"{deployment.get_absolute_url()}#value")
+    return _detail_page(request, deployment, value_form=form, status=400)
 
 
 # --- ingestion tokens: how the project's monitoring posts metrics (its ML engineers) ---------------

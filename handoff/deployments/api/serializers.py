@@ -1,15 +1,19 @@
 import math
+import re
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from handoff.core.api import InputSerializer
+from handoff.core.errors import DomainError
 from handoff.core.schema import document
 from handoff.handovers.models import Handover
 
 from ..models import Deployment, Environment, IngestionToken, MetricObservation, ProductionMetric
-from ..services import MAX_NOTES, MAX_OBSERVATIONS
+from ..services import MAX_NOTES, MAX_OBSERVATIONS, MONEY_FIELDS, clean_money
 
 
 class Username(serializers.SlugRelatedField):
@@ -25,12 +29,28 @@ class DeploymentSerializer(serializers.ModelSerializer):
                                         help_text="The signed revision this deployment is held to.")
     deployed_by = Username()
     ended_by = Username(allow_null=True)
+    monthly_value = serializers.DecimalField(
+        max_digits=14, decimal_places=2, read_only=True, allow_null=True,
+        help_text="What it brings in a month, in the installation's currency (`currency`); "
+                  "null until recorded.")
+    monthly_cost = serializers.DecimalField(
+        max_digits=14, decimal_places=2, read_only=True, allow_null=True,
+        help_text="What it costs to run a month, in `currency`; null until recorded.")
+    currency = serializers.SerializerMethodField(help_text="ISO 4217 code of monthly_value and monthly_cost.")
+    value_set_by = Username(allow_null=True, help_text="Who last recorded the value or cost.")
+    business_metric_name = serializers.CharField(
+        read_only=True, help_text="What its `business` observations measure; empty when not named.")
 
     class Meta:
         model = Deployment
         fields = ["id", "project", "handover", "model", "version_label", "revision", "environment",
-                  "traffic_share", "status", "deployed_at", "deployed_by", "ended_at", "ended_by", "notes"]
+                  "traffic_share", "status", "deployed_at", "deployed_by", "ended_at", "ended_by", "notes",
+                  "monthly_value", "monthly_cost", "currency", "value_set_by", "value_set_at",
+                  "business_metric_name"]
         read_only_fields = fields
+
+    def get_currency(self, deployment) -> str:
+        return settings.HANDOFF_CURRENCY
 
 
 @document(traffic_share={"minimum": 0, "maximum": 100}, handover={"minimum": 1, "maximum": 2**63 - 1})
@@ -45,6 +65,54 @@ class DeploymentCreateSerializer(InputSerializer):
         required=False, allow_null=True, default=None,
         help_text="When it went live; now when absent. Not in the future.")
     notes = serializers.CharField(required=False, default="", allow_blank=True, max_length=MAX_NOTES)
+
+
+# An amount as the API takes it: a string of digits with at most 2 after the point (money is
+# never a JSON number, which a client may round on the way), or null.
+AMOUNT_PATTERN = r"^[0-9]{1,12}(\.[0-9]{1,2})?$"
+
+
+@extend_schema_field({"type": "string", "pattern": AMOUNT_PATTERN, "nullable": True,
+                      "example": "12500.50"})
+class AmountField(serializers.Field):
+    """A monthly amount: the service's own message for a negative, too large
+    or too precise one; any other text or a number is refused as not an amount."""
+
+    def __init__(self, field, **kwargs):
+        self.field_name_in_service = field
+        self.what = MONEY_FIELDS[field]
+        super().__init__(required=False, allow_null=True, **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and re.fullmatch(AMOUNT_PATTERN, data):
+            return clean_money(self.field_name_in_service, data)
+        if isinstance(data, str):
+            try:
+                clean_money(self.field_name_in_service, data)
+            except DomainError as error:
+                raise serializers.ValidationError(error.message) from None
+        raise serializers.ValidationError(
+            f"Give the {self.what} as a string of digits with at most 2 after the point, such as "
+            "\"12500.50\" (or null to clear it).")
+
+    def to_representation(self, value):  # pragma: no cover - input only
+        return None if value is None else str(value)
+
+
+def _amount(field):
+    return AmountField(field, help_text=(
+        f"The {MONEY_FIELDS[field]} in the installation's currency, such as \"12500.50\" (at most "
+        "999999999999.99); null clears it; left out, it stays as it is."))
+
+
+class ValueInputSerializer(InputSerializer):
+    monthly_value = _amount("monthly_value")
+    monthly_cost = _amount("monthly_cost")
+    business_metric_name = serializers.CharField(
+        required=False, allow_blank=True,
+        max_length=Deployment._meta.get_field("business_metric_name").max_length,
+        help_text="What monitoring's `business` observations measure, such as "
+                  "\"Approved revenue, € per hour\"; left out, it stays as it is.")
 
 
 @document(handover={"minimum": 1, "maximum": 2**63 - 1})

@@ -54,7 +54,7 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     filterset_class = DeploymentFilter
     ordering_fields = ["deployed_at", "traffic_share"]
     # Checked as soon as the deployment is found, before the body is read.
-    required_actions = {"rollback": Action.DEPLOY, "retire": Action.DEPLOY}
+    required_actions = {"rollback": Action.DEPLOY, "retire": Action.DEPLOY, "value": Action.RECORD_VALUE}
 
     def get_queryset(self):
         return selectors.visible_deployments(self.request.user)
@@ -98,6 +98,21 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @action(detail=True, methods=["post"])
     def retire(self, request, pk=None):
         return self._answer(services.retire(request.user, self.get_object()))
+
+    @extend_schema(
+        summary="Record what a deployment is worth a month (product manager, team leader)", tags=TAGS,
+        description="Sets any of `monthly_value`, `monthly_cost` (in the installation's currency, "
+                    "`currency` in the answer) and `business_metric_name`; a field left out stays as it "
+                    "is, `null` clears an amount. Only what differs is written, with `value_set_by` and "
+                    "`value_set_at` when an amount changed, and audited. A negative, too large or too "
+                    "precise amount is a 400 naming the field, and nothing changes. A deployment outside "
+                    "your projects is a 404 and another role a 403, before the body is read.",
+        request=s.ValueInputSerializer, responses={200: s.DeploymentSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def value(self, request, pk=None):
+        deployment = self.get_object()
+        data = _body(s.ValueInputSerializer, request)
+        return self._answer(services.record_value(request.user, deployment, **data))
 
     @extend_schema(summary="Retire a handover none of whose deployments is active (ML engineers)", tags=TAGS,
                    request=s.HandoverRefSerializer, responses={200: s.RetiredHandoverSerializer, **ERRORS})
