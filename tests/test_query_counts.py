@@ -1271,3 +1271,29 @@ def test_a_cached_dashboard_costs_a_handful_of_queries(world):
     with CaptureQueriesContext(connection) as cached:
         assert client.get(url).status_code == 200
     assert len(cached) <= 6, [q["sql"] for q in cached.captured_queries]
+# --- what a deployment is worth (deployments.record_value) -----------------------------------------
+
+
+@covers("deployments:detail")
+def test_valued_deployment_page_queries_do_not_grow_with_business_observations(world):
+    """The page as the team's leader sees it once a product manager recorded the value: the Value
+    panel with who set it, the form, and the business metric under its name."""
+    from handoff.deployments import services
+    from tests.factories import MetricObservationFactory
+
+    deployment = _deployment(world)
+    manager = person(world.project, Role.PRODUCT_MANAGER)
+    name = mark("Revenue")
+    services.record_value(manager, deployment, monthly_value="12500", monthly_cost="1800",
+                          business_metric_name=name)
+
+    def grow(n):
+        values = []
+        for _ in range(n):
+            value = 1000.0 + next(_serial)
+            MetricObservationFactory(deployment=deployment, metric="business", value=value)
+            values.append(str(value))
+        return [*values, name, manager.username.capitalize()]
+
+    url = reverse("deployments:detail", args=[deployment.pk])
+    assert_queries_do_not_grow(logged_in(world.leader), url, grow, ceiling=DEPLOYMENT_PAGE)
