@@ -149,6 +149,8 @@ def world(db):
     notices.announce(AuditEventFactory(project=project, actor=engineer, target=revised,
                                        verb="handover.changes_requested", details={"revision": 1}), revised)
     outsider = member(ProjectFactory(), Role.DATA_SCIENTIST, username="fuzz-outsider")
+    # The product manager records what the deployment is worth (POST /deployments/{id}/value/).
+    product_manager = member(project, Role.PRODUCT_MANAGER, username="fuzz-product-manager")
     # Production: an active deployment of an accepted handover, and the project's
     # ingestion token (monitoring's); the outsider's project has a token of its own.
     deployment = DeploymentFactory(handover=accepted_handover(project=project, reviewer=engineer)[0])
@@ -173,6 +175,7 @@ def world(db):
         outsider_ingestion={"Authorization": f"Bearer {outsider_secret}"},
         incidents=incidents, action_item=action_item,
         contract=contract, contract_labels=contract.artifacts.get(), candidate=candidate,
+        product_manager=_token(product_manager),
     )
 
 
@@ -213,6 +216,8 @@ def _on_real_objects(case, world):
         # Monitoring posts metrics with the ingestion token; people act as the engineer.
         values = {"id": world.deployment.pk}
         headers = world.ingestion if path.endswith("/metrics/") else world.engineer
+        if path.endswith("/value/"):
+            headers = world.product_manager
     elif path.startswith("/api/v1/ingestion-tokens/"):
         values, headers = {"id": world.token.pk}, world.engineer
     elif path.startswith("/api/v1/contracts/"):
