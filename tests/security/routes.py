@@ -72,6 +72,8 @@ SPECS = {
     # a body without a name is refused
     "deployments:tokens": Spec(obj="project", insider=MLE, expect={"GET": 200, "POST": 400}),
     "deployments:revoke_token": Spec(obj="token", insider=MLE, expect={"GET": 405, "POST": 302}),
+    # the team's leader records value; the walk's body names no amount: nothing changes, back to the page
+    "deployments:record_value": Spec(obj="deployment", insider=LEADER, expect={"GET": 405, "POST": 302}),
     # --- incident pages: an open incident about the handover, whose owner is the data scientist.
     # A move the lifecycle refuses, or a bad severity, comes back to the page as a message (302);
     # a form that needs fields the walk's body lacks is shown again with its errors (400).
@@ -152,6 +154,8 @@ SPECS = {
     "api-deployment-observations": Spec(obj="deployment"),
     # monitoring's: Churn Alpha's ingestion token; the walk's body has no observations
     "api-deployment-metrics": Spec(obj="deployment", ingestion=True, expect={"POST": 400}),
+    # the walk's body names none of value, cost or the metric's name: nothing to change
+    "api-deployment-value": Spec(obj="deployment", insider=LEADER, expect={"POST": 200}),
     "api-ingestion-token-list": Spec(insider=MLE, expect={"GET": 200, "POST": 400}),
     "api-ingestion-token-detail": Spec(obj="api_token", insider=MLE),
     "api-ingestion-token-revoke": Spec(obj="api_token", insider=MLE, expect={"POST": 200}),
