@@ -211,3 +211,57 @@ def require(user, action, obj):
         raise NotFound("Not found.")
     if Action(action) not in actions:
         raise Forbidden(f"Your role does not allow you to {Action(action).value.replace('_', ' ')} here.")
+
+
+# --- what a person may do anywhere: the navigation and the home page's sections ---
+
+# Marks, in ``reach``'s one query, a row for a team the user leads.
+_LEADER = "team_leader"
+
+
+class Reach:
+    """What ``user`` may do on at least one project, and in which teams.
+
+    ``allows(action)`` is ``projects_allowing(user, action).exists()`` asked
+    of every action at once: from the same tables (``ROLE_ACTIONS``,
+    ``LEADER_ACTIONS``), read by ``reach`` in one query."""
+
+    def __init__(self, grants, everywhere=frozenset()):
+        self.grants = frozenset(grants)  # (action, team slug): the action on some project of the team
+        self.everywhere = frozenset(everywhere)  # a superuser's actions, on every project
+
+    def allows(self, action):
+        action = Action(action)
+        return action in self.everywhere or any(granted == action for granted, _ in self.grants)
+
+    def teams_allowing(self, action):
+        """Slugs of the teams where ``action`` is allowed on some project,
+        sorted; None when it is allowed on every project (a superuser)."""
+        action = Action(action)
+        if action in self.everywhere:
+            return None
+        return sorted({slug for granted, slug in self.grants if granted == action})
+
+
+def reach(user):
+    """``Reach`` of ``user``, read in one query and kept on the user object
+    for the request (the navigation and the home page both ask)."""
+    if not getattr(user, "is_authenticated", False):
+        return Reach(())
+    cached = user.__dict__.get("_handoff_reach")
+    if cached is not None:
+        return cached
+    from django.db.models import CharField, Value
+
+    rows = RoleAssignment.objects.filter(user=user).values_list("role", "project__team__slug").union(
+        Project.objects.filter(team__leader=user).values_list(
+            Value(_LEADER, output_field=CharField()), "team__slug"
+        )
+    )
+    grants = set()
+    for role, team_slug in rows:
+        actions = LEADER_ACTIONS if role == _LEADER else ROLE_ACTIONS.get(role, ())
+        grants |= {(action, team_slug) for action in actions}
+    result = Reach(grants, LEADER_ACTIONS if user.is_superuser else ())
+    user.__dict__["_handoff_reach"] = result
+    return result

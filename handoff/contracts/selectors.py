@@ -360,3 +360,31 @@ def discussion(contract):
     for comment in comments:
         comment.html = render_markdown(comment.body, mention_link=mention_link)
     return comments
+
+
+# --- contracts waiting for a signature (the home page) ---
+
+
+def awaiting_signature(user):
+    """Proposed contracts of projects where ``user`` may sign that wait for
+    them: they have not signed, and nobody has signed yet in the role they
+    hold on the project (a second data scientist's signature agrees nothing).
+    Oldest first."""
+    from django.db.models import Exists, OuterRef, Q, Subquery
+
+    from handoff.teams.models import RoleAssignment
+
+    from .models import ContractState
+
+    my_role = RoleAssignment.objects.filter(
+        user=user, project=OuterRef("contract__project")).values("role")[:1]
+    signed_for_my_side = ContractSignature.objects.filter(contract=OuterRef("pk")).filter(
+        Q(signer=user) | Q(role=Subquery(my_role))
+    )
+    return (
+        scope(Contract.objects.select_related("project"), user)
+        .filter(state=ContractState.PROPOSED,
+                project__in=access.projects_allowing(user, Action.SIGN_CONTRACT).values("pk"))
+        .exclude(Exists(signed_for_my_side))
+        .order_by("updated_at", "id")
+    )

@@ -1,16 +1,17 @@
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-
-from handoff.teams import selectors as team_selectors
+from django.views.decorators.http import require_GET
 
 from . import chart, export, figures, selectors
+from .home import home as home_of
 
 
 @login_required
+@require_GET
 def home(request):
-    """My projects with my role on each."""
-    return render(request, "dashboards/home.html", {"memberships": team_selectors.my_projects(request.user)})
+    """What needs me first (the sections my roles allow), then my projects with my role on each."""
+    return render(request, "dashboards/home.html", {"home": home_of(request.user)})
 
 
 # --- team dashboards -------------------------------------------------------------------------------

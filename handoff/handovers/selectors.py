@@ -258,3 +258,30 @@ def revision_diff(old, new):
         if (a.sha256 if a else None) != (b.sha256 if b else None) or before != after:
             rows.append(DiffRow(f"artifact:{key}", _artifact_label(key), before, after))
     return rows
+
+
+# --- what waits on a handover's owner (the home page) ---
+
+# A handover in one of these states waits on its owner: a new revision answers it.
+WAITING_ON_OWNER = (HandoverState.CHANGES_REQUESTED, HandoverState.VALIDATION_FAILED)
+
+
+def _owned_rows(user):
+    # No revision aggregate (``visible_handovers``'): a home row shows the model, version and project.
+    return scope(Handover.objects.select_related("model", "project"), user).filter(owner=user)
+
+
+def waiting_on_owner(user):
+    """Handovers ``user`` owns with changes requested or failed validation,
+    the longest waiting first."""
+    return _owned_rows(user).filter(state__in=WAITING_ON_OWNER).order_by("updated_at", "id")
+
+
+def unfinished_drafts(user):
+    """Drafts ``user`` started and has not submitted, the longest untouched first."""
+    return _owned_rows(user).filter(state=HandoverState.DRAFT).order_by("updated_at", "id")
+
+
+def has_handed_over(user):
+    """Whether ``user`` owns any handover they may still see."""
+    return _owned_rows(user).exists()

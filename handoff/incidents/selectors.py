@@ -69,3 +69,33 @@ def incidents_of_handover(user, handover):
     """Incidents about ``handover`` and those it is the fix of, for its page."""
     return (visible_incidents(user).filter(Q(handover=handover) | Q(fix_handover=handover))
             .select_related("assignee").order_by("-opened_at", "-id"))
+
+
+# --- incidents that need a person (the home page) ---
+
+
+def _being_worked(user):
+    from .models import ACTIVE_STATUSES
+
+    return triage_queue(user).filter(status__in=ACTIVE_STATUSES)
+
+
+def on_models_of(user):
+    """Incidents being worked (open to mitigated) on models ``user`` owns,
+    most severe and oldest first."""
+    return _being_worked(user).filter(owner=user)
+
+
+def to_triage(user):
+    """Incidents being worked in the projects where ``user`` triages, most
+    severe and oldest first: the triage queue's default view of those projects."""
+    from handoff.access import projects_allowing
+
+    return _being_worked(user).filter(
+        project__in=projects_allowing(user, Action.TRIAGE_INCIDENT).values("pk"))
+
+
+def escalated_in(user, projects):
+    """Escalated incidents still being worked in ``projects`` (a queryset of
+    projects, such as ``access.figure_projects(user)``), most severe and oldest first."""
+    return _being_worked(user).filter(escalated_at__isnull=False, project__in=projects.values("pk"))
