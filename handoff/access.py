@@ -253,11 +253,12 @@ def reach(user):
         return cached
     from django.db.models import CharField, Value
 
-    rows = RoleAssignment.objects.filter(user=user).values_list("role", "project__team__slug").union(
-        Project.objects.filter(team__leader=user).values_list(
-            Value(_LEADER, output_field=CharField()), "team__slug"
-        )
+    # Unordered: the models' default orderings would join users and teams only to sort.
+    roles = RoleAssignment.objects.filter(user=user).order_by().values_list("role", "project__team__slug")
+    led = Project.objects.filter(team__leader=user).order_by().values_list(
+        Value(_LEADER, output_field=CharField()), "team__slug"
     )
+    rows = roles.union(led)
     grants = set()
     for role, team_slug in rows:
         actions = LEADER_ACTIONS if role == _LEADER else ROLE_ACTIONS.get(role, ())

@@ -516,3 +516,31 @@ def measured_candidate(contract, owner=None, *, accuracy=0.96, roc_auc=0.97, lat
     if failed:
         ValidationRun.objects.filter(pk=run.pk).update(state=RunState.FAILED)
     return handover
+
+
+# --- contracts and signatures as rows (the home page's lists) ------------------
+
+from handoff.contracts.models import Contract, ContractSignature, ContractState  # noqa: E402
+
+
+class ContractFactory(factory.django.DjangoModelFactory):
+    """A contract row (no files, no requirements): ``draft_contract`` makes a
+    complete one through the services; this is for lists that only name it."""
+
+    class Meta:
+        model = Contract
+
+    project = factory.SubFactory(ProjectFactory)
+    title = factory.Sequence(lambda n: f"Contract {n}")
+    state = ContractState.PROPOSED
+    created_by = factory.SubFactory(UserFactory)
+
+
+class ContractSignatureFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ContractSignature
+
+    contract = factory.SubFactory(ContractFactory)
+    signer = factory.SubFactory(UserFactory)
+    role = Role.DATA_SCIENTIST
+    terms_sha256 = "0" * 64

@@ -377,7 +377,7 @@ def awaiting_signature(user):
     from .models import ContractState
 
     my_role = RoleAssignment.objects.filter(
-        user=user, project=OuterRef("contract__project")).values("role")[:1]
+        user=user, project=OuterRef("contract__project")).order_by().values("role")[:1]
     signed_for_my_side = ContractSignature.objects.filter(contract=OuterRef("pk")).filter(
         Q(signer=user) | Q(role=Subquery(my_role))
     )

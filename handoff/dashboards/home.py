@@ -201,7 +201,8 @@ def team_dashboards(user):
 
     def to_rows(rows):
         return [Row(team.name, dashboard_url(team), "",
-                    f"{team.awaiting} awaiting review · {team.being_worked} incidents being worked",
+                    f"{team.awaiting} awaiting review · {team.being_worked} "
+                    f"incident{'' if team.being_worked == 1 else 's'} being worked",
                     "", None) for team in rows]
 
     return _fill(Section(

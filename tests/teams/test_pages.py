@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from handoff.teams.models import Role
-from tests.factories import ProjectFactory, TeamFactory, UserFactory, member
+from tests.factories import ProjectFactory, RoleAssignmentFactory, TeamFactory, UserFactory, member
 
 pytestmark = pytest.mark.django_db
 
@@ -54,8 +54,12 @@ def test_home_tells_a_newcomer_to_ask_their_team_leader(client, project):
     assert "Card fraud scoring" not in html
 
 
-def test_home_has_navigation_and_vendored_htmx(client, project):
-    client.force_login(member(project, Role.ML_ENGINEER))
+def test_home_has_navigation_and_vendored_htmx(client, project, other_project):
+    # Both roles, so the navigation offers filing and reviewing (tests/dashboards/test_navigation.py
+    # proves each link follows the roles).
+    engineer = member(project, Role.ML_ENGINEER)
+    RoleAssignmentFactory(user=engineer, project=other_project, role=Role.DATA_SCIENTIST)
+    client.force_login(engineer)
 
     html = client.get(reverse("home")).content.decode()
 
