@@ -349,6 +349,11 @@ def test_a_manager_on_one_project_sees_that_projects_team_and_its_escalations(cl
 
     assert page.items == {"escalated": [f"#{alpha.pk} Alpha escalated"], "team-dashboards": ["Retention"],
                           "projects": ["Churn Alpha"]}
+    # On Beta he files handovers: he sees its incidents, but not its figures nor its escalations.
+    RoleAssignmentFactory(user=manager, project=world.beta, role=Role.DATA_SCIENTIST)
+    page = home_of(client, manager)
+    assert page.items["escalated"] == [f"#{alpha.pk} Alpha escalated"]
+    assert page.items["projects"] == ["Churn Alpha", "Churn Beta"]
 
 
 def test_sections_follow_the_roles(client, world):
