@@ -1360,4 +1360,4 @@ def test_home_of_a_leader_queries_do_not_grow_with_escalations_and_teams(world):
 
 
 # What each needs today, with two queries of headroom.
-HOME_SCIENTIST, HOME_ENGINEER, HOME_LEADER = 11, 10, 9
+HOME_SCIENTIST, HOME_ENGINEER, HOME_LEADER = 11, 10, 13

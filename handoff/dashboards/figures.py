@@ -95,13 +95,15 @@ class Spread:
 
 def _group(by, *, when, project):
     """The expression rows are grouped by: ``by`` is None (the whole), "week" (the Monday
-    of the row's ``when`` field) or "project" (its ``project`` path)."""
+    of the row's ``when`` field), "project" (its ``project`` path) or "team" (that project's team)."""
     if by is None:
         return Value(None, output_field=IntegerField())
     if by == "week":
         return TruncWeek(when)
     if by == "project":
         return F(project)
+    if by == "team":
+        return F(f"{project}__team")
     raise ValueError(f"Cannot group figures by {by!r}")
 
 

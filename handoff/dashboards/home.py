@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Window
 from django.db.models.functions import Coalesce
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.http import urlencode
 
 from handoff import access
@@ -25,20 +25,16 @@ from handoff.incidents.models import ACTIVE_STATUSES, Incident
 from handoff.teams import selectors as teams
 from handoff.teams.models import Team
 
+from . import selectors
+from .templatetags.dashboard_tags import hours, money
+
 # Rows a section lists; the rest are behind its "see all" link.
 CAP = 10
 
 
 def dashboard_url(team):
-    """Where a team's dashboard is (``team``: a Team or its slug).
-
-    TODO(lead): ``dashboards:team`` is being built in dashboards/urls.py; until
-    it resolves, a team's dashboard link leads to the team's page."""
-    slug = getattr(team, "slug", team)
-    try:
-        return reverse("dashboards:team", args=[slug])
-    except NoReverseMatch:
-        return reverse("teams:team", args=[slug])
+    """Where a team's dashboard is (``team``: a Team or its slug)."""
+    return reverse("dashboards:team", args=[getattr(team, "slug", team)])
 
 
 class Row(NamedTuple):
@@ -199,11 +195,21 @@ def team_dashboards(user):
         .order_by("name")
     )
 
+    headlines = selectors.team_headlines(user)
+
+    def summary(team):
+        figures = headlines.get(team.pk, {})
+        said = [f"{figures.get('accepted', 0)} accepted in {figures.get('days', 90)} days"]
+        if figures.get("lead_time_median_hours") is not None:
+            said.append(f"median lead time {hours(figures['lead_time_median_hours'])}")
+        said.append(f"{team.awaiting} awaiting review")
+        said.append(f"{team.being_worked} incident{'' if team.being_worked == 1 else 's'} being worked")
+        if figures.get("value_at_risk", "0.00") != "0.00":
+            said.append(f"{money(figures['value_at_risk'], figures['currency'])} a month at risk")
+        return " · ".join(said)
+
     def to_rows(rows):
-        return [Row(team.name, dashboard_url(team), "",
-                    f"{team.awaiting} awaiting review · {team.being_worked} "
-                    f"incident{'' if team.being_worked == 1 else 's'} being worked",
-                    "", None) for team in rows]
+        return [Row(team.name, dashboard_url(team), "", summary(team), "", None) for team in rows]
 
     return _fill(Section(
         "team-dashboards", "Team dashboards",

@@ -199,6 +199,26 @@ def compute(user, scope, period):
     }
 
 
+def team_headlines(user, period=None):
+    """{team id: headline figures} over the projects of each team ``user`` may see figures
+    of, for the home page's summary: handovers accepted and their median lead time in the
+    period (the default 90 days), open incidents and the value at risk now (four queries,
+    however many teams; a team with nothing to count is left out)."""
+    period = period or Period.last()
+    projects = list(access.figure_projects(user).values_list("pk", flat=True))
+    lead = figures.lead_times(projects, period, by="team")
+    open_now = figures.open_incidents(projects, by="team")
+    at_risk = figures.value_at_risk(projects, by="team")
+    return {team: {
+        "days": period.days,
+        "accepted": lead.get(team, figures.Spread()).count,
+        "lead_time_median_hours": _hours(lead.get(team, figures.Spread()).median),
+        "open_incidents": open_now.get(team, {}).get("total", 0),
+        "value_at_risk": _money(at_risk.get(team)),
+        "currency": settings.HANDOFF_CURRENCY,
+    } for team in {*lead, *open_now, *at_risk}}
+
+
 def _workload(work):
     people = get_user_model().objects.filter(pk__in=work).order_by("username")
     rows = []

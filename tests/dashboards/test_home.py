@@ -398,3 +398,27 @@ def test_an_empty_section_says_what_to_do(client, world):
     assert "Nothing to review. Handovers appear here once they pass validation" in html
     assert "No contract waits for your signature" in html
     assert "No incident is being worked in the projects you triage" in html
+
+
+def test_a_leaders_team_row_sums_up_its_dashboard_over_the_last_90_days(client, world):
+    from decimal import Decimal
+
+    from handoff.handovers.models import Revision
+    from tests.factories import DeploymentFactory, accepted_handover
+
+    def accepted(project, hours):
+        handover, revision = accepted_handover(project=project)
+        Revision.objects.filter(pk=revision.pk).update(submitted_at=timezone.now() - timedelta(hours=hours))
+        return handover
+
+    accepted(world.alpha, 2)
+    live = accepted(world.beta, 4)
+    accepted(world.ranking, 1)  # Search's: not Retention's figure
+    struck = DeploymentFactory(handover=live, monthly_value=Decimal("4000"))
+    IncidentFactory(project=world.beta, deployment=struck)
+
+    client.force_login(world.lee)
+    html = client.get(reverse("home")).content.decode()
+    # Two accepted: 2 h and 4 h, nearest-rank median 2 h; Beta's 4 000 a month is at risk.
+    assert "2 accepted in 90 days · median lead time 2.0 h · 0 awaiting review · 1 incident being worked" \
+        " · 4,000 EUR a month at risk" in html
