@@ -32,7 +32,9 @@ def _without_blanks(data):
 
 class HandoverFilter(django_filters.FilterSet):
     project = django_filters.CharFilter(method=_project_filter, label="Project (slug or id)")
-    state = django_filters.MultipleChoiceFilter(choices=HandoverState.choices, label="State")
+    # distinct=False: a column of the row itself cannot repeat a row, and a
+    # SELECT DISTINCT over every column made PostgreSQL sort the whole match.
+    state = django_filters.MultipleChoiceFilter(choices=HandoverState.choices, label="State", distinct=False)
     owner = django_filters.CharFilter(field_name="owner__username", label="Owner (username)")
     reviewer = django_filters.CharFilter(field_name="reviewer__username", label="Reviewer (username)")
 

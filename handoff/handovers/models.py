@@ -119,7 +119,19 @@ class Handover(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["model", "version_label"], name="one_handover_per_model_version"),
         ]
-        indexes = [models.Index(fields=["project", "state"])]
+        indexes = [
+            models.Index(fields=["project", "state"]),
+            # The lists' default order (most recently changed first), alone and
+            # after each filter the pages and the API offer; a page reads its
+            # rows in index order and stops at the page's end.
+            models.Index(fields=["-updated_at", "-id"], name="handover_recent_idx"),
+            models.Index(fields=["project", "-updated_at", "-id"], name="handover_project_recent_idx"),
+            models.Index(fields=["owner", "-updated_at", "-id"], name="handover_owner_recent_idx"),
+            models.Index(fields=["reviewer", "-updated_at", "-id"], name="handover_reviewer_recent_idx"),
+            # The review queue: oldest first, among the few awaiting review.
+            models.Index(fields=["awaiting_review_since", "id"], name="handover_review_queue_idx",
+                         condition=Q(state="awaiting_review")),
+        ]
 
     def __str__(self):
         return f"{self.model.name} {self.version_label}"

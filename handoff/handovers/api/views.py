@@ -110,7 +110,7 @@ class HandoverViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def get_queryset(self):
         user = self.request.user
         if self.action == "list":
-            return selectors.visible_handovers(user).order_by("-updated_at", "-id")
+            return selectors.handover_list(user)
         # Actions only need the row (the body is read after it is found); the
         # detail page needs everything.
         if self.action == "retrieve":
