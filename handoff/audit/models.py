@@ -2,6 +2,8 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models import F
+from django.db.models.fields.json import KeyTransform
 
 
 class AuditEvent(models.Model):
@@ -24,7 +26,14 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["target_type", "target_id"])]
+        indexes = [
+            models.Index(fields=["target_type", "target_id"]),
+            # A handover's activity trail: the events whose details name it
+            # (``details__handover=``), newest first. An index on the same
+            # expression the filter compiles to, on PostgreSQL and SQLite alike.
+            models.Index(KeyTransform("handover", "details"), F("created_at").desc(), F("id").desc(),
+                         name="audit_event_handover_idx"),
+        ]
 
     def __str__(self):
         return f"{self.actor} {self.verb} {self.target_repr}"
