@@ -28,7 +28,8 @@ class WholeNumberFilter(IdFilter):
 class ValidationRunFilter(django_filters.FilterSet):
     handover = IdFilter(field_name="revision__handover_id", label="Handover (id)")
     revision = WholeNumberFilter(field_name="revision__number", label="Revision number")
-    state = django_filters.MultipleChoiceFilter(choices=RunState.choices, label="State")
+    # distinct=False: the run's own column cannot repeat a run (DISTINCT sorted every match).
+    state = django_filters.MultipleChoiceFilter(choices=RunState.choices, label="State", distinct=False)
 
     class Meta:
         model = ValidationRun

@@ -56,7 +56,11 @@ class ValidationRun(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["revision", "number"], name="validation_run_number_unique"),
         ]
-        indexes = [models.Index(fields=["state", "heartbeat_at"])]
+        indexes = [
+            models.Index(fields=["state", "heartbeat_at"]),
+            # The API list's default order, newest first.
+            models.Index(fields=["-created_at", "-id"], name="validation_run_recent_idx"),
+        ]
 
     def __str__(self):
         return f"Validation run {self.number} of {self.revision}"

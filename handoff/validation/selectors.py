@@ -5,7 +5,8 @@ labels may read of a check is decided here (``visible_result``)."""
 
 import copy
 
-from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, F, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce
 
 from handoff.access import hides_labels, scope
 from handoff.core.errors import NotFound
@@ -16,19 +17,30 @@ from .models import CheckResult, CheckStatus, ValidationRun
 FAILING = (CheckStatus.FAIL, CheckStatus.ERROR)
 
 
+def _checks_counted(statuses):
+    checks = (CheckResult.objects.filter(run=OuterRef("pk"), status__in=statuses)
+              .order_by().values("run").annotate(count=Count("pk")).values("count"))
+    return Coalesce(Subquery(checks), 0)
+
+
 def with_counts(runs):
     """Runs annotated with how many of their checks passed, failed (or
-    errored) and were skipped."""
+    errored) and were skipped.
+
+    Counted per run by a correlated subquery, not ``Count`` over a join: an
+    aggregate grouped every run in scope with all its checks before a list
+    could paginate; these are evaluated only for the rows a page returns."""
     return runs.annotate(
-        passed_count=Count("checks", filter=Q(checks__status=CheckStatus.PASS)),
-        failed_count=Count("checks", filter=Q(checks__status__in=FAILING)),
-        skipped_count=Count("checks", filter=Q(checks__status=CheckStatus.SKIPPED)),
+        passed_count=_checks_counted([CheckStatus.PASS]),
+        failed_count=_checks_counted(FAILING),
+        skipped_count=_checks_counted([CheckStatus.SKIPPED]),
     )
 
 
 def visible_runs(user):
     """Validation runs of handovers in the user's projects, newest first."""
-    runs = ValidationRun.objects.select_related("revision__handover").order_by("-created_at", "-id")
+    runs = (ValidationRun.objects.select_related("revision__handover", "requested_by")
+            .order_by("-created_at", "-id"))
     return scope(with_counts(runs), user, project_field="revision__handover__project")
 
 
