@@ -162,6 +162,22 @@ def role_of(user, project):
     return cache[project.pk]
 
 
+def remember_roles(user, projects):
+    """Read ``user``'s roles on all of ``projects`` in one query, into the
+    cache ``role_of`` reads: a page of rows from many projects (the triage
+    queue) then asks ``allowed_actions`` of each row without a query per project."""
+    if not getattr(user, "is_authenticated", False):
+        return
+    cache = user.__dict__.setdefault("_handoff_roles", {})
+    wanted = {project.pk for project in projects} - set(cache)
+    if not wanted:
+        return
+    found = dict(RoleAssignment.objects.filter(user=user, project_id__in=wanted)
+                 .values_list("project_id", "role"))
+    for pk in wanted:
+        cache[pk] = found.get(pk)
+
+
 def _team_actions(user, team):
     if not getattr(user, "is_authenticated", False):
         return set()

@@ -36,7 +36,8 @@ def _status_filter(queryset, name, values):
 
 class IncidentFilter(django_filters.FilterSet):
     project = django_filters.CharFilter(method=_project_filter, label="Project (slug or id)")
-    severity = django_filters.MultipleChoiceFilter(choices=Severity.choices, label="Severity")
+    # distinct=False: the row's own column cannot repeat a row (DISTINCT sorted every match).
+    severity = django_filters.MultipleChoiceFilter(choices=Severity.choices, label="Severity", distinct=False)
     status = django_filters.MultipleChoiceFilter(choices=STATUS_CHOICES, method=_status_filter,
                                                  label='Status ("active": open to mitigated)')
     assignee = django_filters.CharFilter(method="_assignee_filter",

@@ -91,7 +91,15 @@ class Incident(models.Model):
                 condition=Q(status__in=ACTIVE_STATUSES) & ~Q(metric=""),
             ),
         ]
-        indexes = [models.Index(fields=["project", "status"]), models.Index(fields=["status", "severity"])]
+        indexes = [
+            models.Index(fields=["project", "status"]),
+            models.Index(fields=["status", "severity"]),
+            # The triage queue's order, most severe then longest waiting: whole,
+            # and among the incidents still being worked (its default filter).
+            models.Index(fields=["severity", "opened_at", "id"], name="incident_queue_idx"),
+            models.Index(fields=["severity", "opened_at", "id"], name="incident_active_queue_idx",
+                         condition=Q(status__in=ACTIVE_STATUSES)),
+        ]
 
     def __str__(self):
         return f"#{self.pk} {self.title}"

@@ -9,7 +9,10 @@ from .models import Incident
 
 # How many of the breaching metric's recent windows the incident page charts.
 CHART_WINDOWS = 48
-ROW_RELATED = ("project__team", "handover__model", "deployment", "assignee", "reporter", "owner")
+# What a row of the queue shows or asks access about (the project's team: is
+# the viewer its leader). Each relation joined more made PostgreSQL plan the
+# queue longer than it ran it (8 relations: 15 ms to plan, 2.5 ms to run).
+ROW_RELATED = ("project__team", "handover__model", "assignee")
 
 
 def visible_incidents(user):
@@ -22,6 +25,12 @@ def triage_queue(user):
     severe first, then the longest waiting (filter with ``IncidentFilter``)."""
     return (visible_incidents(user).select_related(*ROW_RELATED)
             .order_by("severity", "opened_at", "id"))
+
+
+def incident_list(user):
+    """``triage_queue`` as the API lists it: with the reporter and the owner,
+    fetched for the page's rows rather than joined (see ``ROW_RELATED``)."""
+    return triage_queue(user).prefetch_related("reporter", "owner")
 
 
 def incident_for(user, pk):

@@ -93,6 +93,7 @@ def triage(request):
     filterset = IncidentFilter(request.GET, queryset=selectors.triage_queue(request.user),
                                request=request, default_status=ACTIVE)
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    access.remember_roles(request.user, {incident.project for incident in page.object_list})
     rows = [(incident, offers(request.user, incident)) for incident in page.object_list]
     context = {
         "page_obj": page, "rows": rows, "filterset": filterset,

@@ -61,7 +61,9 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     }
 
     def get_queryset(self):
-        return selectors.triage_queue(self.request.user)
+        if self.action == "list":
+            return selectors.incident_list(self.request.user)
+        return selectors.triage_queue(self.request.user).select_related("reporter", "owner")
 
     def get_object(self):
         incident = super().get_object()
@@ -73,6 +75,13 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         if needed:
             access.require(self.request.user, needed, incident)
         return incident
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        # Each row says what the caller may do: read their roles on the page's projects at once.
+        if page and self.action == "list":
+            access.remember_roles(self.request.user, {incident.project for incident in page})
+        return page
 
     def get_serializer_context(self):
         user = self.request.user
