@@ -87,7 +87,12 @@ class Contract(models.Model):
                 condition=Q(metric_tolerance__gte=0), name="contract_tolerance_not_negative"
             ),
         ]
-        indexes = [models.Index(fields=["project", "state"])]
+        indexes = [
+            models.Index(fields=["project", "state"]),
+            # The lists' orders: the page (newest first) and the API (newest change first).
+            models.Index(fields=["-created_at", "-id"], name="contract_recent_idx"),
+            models.Index(fields=["-updated_at", "-id"], name="contract_changed_idx"),
+        ]
 
     def __str__(self):
         return f"{self.title} v{self.version}"

@@ -7,7 +7,8 @@ and no HTML, built in a constant number of queries.
 """
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Prefetch
+from django.db.models import Count, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.http import urlencode
 
@@ -51,8 +52,12 @@ TERM_LABELS = {
 
 def visible_contracts(user):
     """Contracts of the user's projects, newest first, with how many candidates each has."""
+    # Counted per row by a subquery, so only the page's contracts are counted
+    # (Count over a join grouped every visible contract with its candidates first).
+    candidates = (Candidate.objects.filter(contract=OuterRef("pk")).order_by().values("contract")
+                  .annotate(count=Count("pk")).values("count"))
     contracts = Contract.objects.select_related("project", "created_by").annotate(
-        candidate_count=Count("candidates")
+        candidate_count=Coalesce(Subquery(candidates), 0)
     )
     return scope(contracts, user).order_by("-created_at", "-id")
 
