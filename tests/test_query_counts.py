@@ -1361,3 +1361,33 @@ def test_home_of_a_leader_queries_do_not_grow_with_escalations_and_teams(world):
 
 # What each needs today, with two queries of headroom.
 HOME_SCIENTIST, HOME_ENGINEER, HOME_LEADER = 11, 10, 13
+# --- lists whose rows span many projects or people (found at volume, issue 16) ---------------------
+
+
+@covers("incidents:triage", "api-incident-list")
+def test_triage_queue_queries_do_not_grow_with_the_projects_its_rows_span(world):
+    """Each row asks what the viewer may do there: their roles on the page's projects are read at once."""
+    def grow(n):
+        titles = []
+        for _ in range(n):
+            project = project_of_mine(world.engineer, Role.ML_ENGINEER)
+            titles.append(IncidentFactory(project=project, title=mark("Scores drift")).title)
+        return titles
+
+    assert_queries_do_not_grow(logged_in(world.engineer), reverse("incidents:triage"), grow, ceiling=10)
+    assert_queries_do_not_grow(logged_in(world.engineer), "/api/v1/incidents/", grow, ceiling=8)
+
+
+@covers("api-validation-run-list")
+def test_api_validation_run_list_queries_do_not_grow_with_the_people_who_asked(world):
+    def grow(n):
+        shown = []
+        for _ in range(n):
+            project = project_of_mine(world.scientist)
+            handover = handover_in(project, revisions=1)
+            asker = person(project)
+            ValidationRunFactory(revision=handover.revisions.get(), number=1, requested_by=asker)
+            shown.append(f'"requested_by":"{asker.username}"')
+        return shown
+
+    assert_queries_do_not_grow(logged_in(world.scientist), "/api/v1/validation-runs/", grow, ceiling=6)
