@@ -16,6 +16,7 @@ from handoff.handovers import selectors as handover_selectors
 from handoff.handovers.models import HandoverState
 from handoff.incidents import selectors as incident_selectors
 from handoff.incidents.models import ACTIVE_STATUSES
+from handoff.notifications import webhooks
 from handoff.teams.models import Role
 from handoff.validation import selectors as validation_selectors
 from tests.factories import (
@@ -92,6 +93,11 @@ LISTS = {
         "validation_run_recent_idx", lambda p, s, e, h: validation_selectors.visible_runs(s)[:50]),
     "contracts list": (
         "contract_recent_idx", lambda p, s, e, h: contract_selectors.visible_contracts(s)[:25]),
+    "webhook delivery log": (
+        "webhook_delivery_log_idx",
+        lambda p, s, e, h: webhooks.deliveries_of(
+            webhooks.create_webhook(p, url="https://93.184.215.14/hook", events=["handover.accepted"],
+                                    created_by=e))[:25]),
 }
 
 

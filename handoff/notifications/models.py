@@ -142,7 +142,11 @@ class WebhookDelivery(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["state", "next_attempt_at"])]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"]),
+            # A webhook's delivery log, newest first (it grows with every event of the project).
+            models.Index(fields=["webhook", "-created_at", "-id"], name="webhook_delivery_log_idx"),
+        ]
         constraints = [
             # An event published twice (a task that runs again) is sent once.
             models.UniqueConstraint(fields=["webhook", "event"], name="one_webhook_delivery_per_event"),
