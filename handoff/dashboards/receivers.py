@@ -4,6 +4,8 @@ a finished validation run, a contract, a deployment (its value too) and an
 incident changing. Each bumps the version of its project's figures
 (``selectors.figures_changed``), which every cached dashboard of it is keyed by."""
 
+from functools import partial
+
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -21,7 +23,7 @@ def _changed(project_pk):
     # Now, and again after the commit: a dashboard computed in between (still reading the
     # old rows) is cached under a version the commit leaves behind.
     figures_changed(project_pk)
-    transaction.on_commit(lambda: figures_changed(project_pk))
+    transaction.on_commit(partial(figures_changed, project_pk))
 
 
 @receiver([post_save, post_delete], sender=Handover)

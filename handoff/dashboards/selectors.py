@@ -6,6 +6,7 @@ cached per team, scope, project filter and period, and dropped as soon as an
 event that changes them happens in one of the projects (``receivers``)."""
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -25,6 +26,7 @@ from . import figures
 from .figures import Period
 
 SCHEMA = 1  # bump when the shape of the cached figures changes
+logger = logging.getLogger(__name__)
 
 
 def dashboard_teams(user):
@@ -93,13 +95,19 @@ def _installation():
 
 
 def figures_changed(project_pk):
-    """Drop the cached figures of every dashboard counting ``project_pk`` (its version moves on)."""
+    """Drop the cached figures of every dashboard counting ``project_pk`` (its version moves on).
+
+    Never fails the change that calls it: with the cache down there is nothing cached to
+    drop now, and what was cached before it went down ages out within the timeout."""
     key = _version_key(project_pk)
-    cache.add(key, 0, timeout=None)
     try:
-        cache.incr(key)
-    except ValueError:  # evicted between add and incr: a fresh version is as good
-        cache.set(key, 1, timeout=None)
+        cache.add(key, 0, timeout=None)
+        try:
+            cache.incr(key)
+        except ValueError:  # evicted between add and incr: a fresh version is as good
+            cache.set(key, 1, timeout=None)
+    except Exception:  # noqa: BLE001 - the cache is a convenience; the change must go through
+        logger.warning("Could not drop the cached dashboard figures of project %s", project_pk, exc_info=True)
 
 
 def _cache_key(scope, period):
@@ -112,15 +120,23 @@ def _cache_key(scope, period):
 
 
 def team_figures(user, scope, period):
-    """Every figure of the dashboard, as plain data (JSON-ready), from the cache when fresh."""
+    """Every figure of the dashboard, as plain data (JSON-ready), from the cache when fresh
+    (computed afresh, and not kept, while the cache is down)."""
     seconds = settings.HANDOFF_DASHBOARD_CACHE_SECONDS
     if seconds <= 0:
         return compute(user, scope, period)
-    key = _cache_key(scope, period)
-    found = cache.get(key)
+    try:
+        key = _cache_key(scope, period)
+        found = cache.get(key)
+    except Exception:  # noqa: BLE001 - the page works without its cache
+        logger.warning("The dashboard cache cannot be read; computing the figures", exc_info=True)
+        return compute(user, scope, period)
     if found is None:
         found = compute(user, scope, period)
-        cache.set(key, found, timeout=seconds)
+        try:
+            cache.set(key, found, timeout=seconds)
+        except Exception:  # noqa: BLE001
+            logger.warning("The dashboard cache cannot be written", exc_info=True)
     return found
 
 

@@ -38,7 +38,7 @@ from .models import (
     MetricObservation,
     ProductionMetric,
 )
-from .signals import metrics_received, value_recorded
+from .signals import metrics_received
 
 # What every ingestion token starts with, so that one pasted in the wrong place is recognised.
 TOKEN_PREFIX = "hoi_"
@@ -274,7 +274,6 @@ def record_value(actor, deployment, *, monthly_value=UNCHANGED, monthly_cost=UNC
         record(actor, "deployment.value_recorded", deployment, project=project,
                deployment=deployment.pk, currency=settings.HANDOFF_CURRENCY, before=before,
                after={field: _audited(wanted[field]) for field in changed})
-        value_recorded.send(sender=Deployment, deployment=deployment, changed=changed)
     return deployment
 
 

@@ -151,6 +151,8 @@ def world(db):
     outsider = member(ProjectFactory(), Role.DATA_SCIENTIST, username="fuzz-outsider")
     # The product manager records what the deployment is worth (POST /deployments/{id}/value/).
     product_manager = member(project, Role.PRODUCT_MANAGER, username="fuzz-product-manager")
+    # A manager reads the team's dashboard figures (GET /dashboards/team/{slug}/).
+    manager = member(project, Role.MANAGER, username="fuzz-manager")
     # Production: an active deployment of an accepted handover, and the project's
     # ingestion token (monitoring's); the outsider's project has a token of its own.
     deployment = DeploymentFactory(handover=accepted_handover(project=project, reviewer=engineer)[0])
@@ -175,7 +177,7 @@ def world(db):
         outsider_ingestion={"Authorization": f"Bearer {outsider_secret}"},
         incidents=incidents, action_item=action_item,
         contract=contract, contract_labels=contract.artifacts.get(), candidate=candidate,
-        product_manager=_token(product_manager),
+        product_manager=_token(product_manager), manager=_token(manager),
     )
 
 
@@ -222,6 +224,8 @@ def _on_real_objects(case, world):
         values, headers = {"id": world.token.pk}, world.engineer
     elif path.startswith("/api/v1/contracts/"):
         values = {"id": world.contract.pk, "artifact_id": world.contract_labels.pk}
+    elif path.startswith("/api/v1/dashboards/team/"):
+        values, headers = {"slug": world.project.team.slug}, world.manager
     else:
         raise AssertionError(f"no real object for {path}: add it to _on_real_objects")
     values = {name: value for name, value in values.items() if name in case.path_parameters}

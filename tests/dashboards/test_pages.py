@@ -192,6 +192,21 @@ def test_figures_change_as_soon_as_what_they_count_changes(world):
     assert api(client).json()["incidents"]["open"]["total"] == 0
 
 
+def test_a_value_recorded_shows_on_the_dashboard_at_once(world):
+    from decimal import Decimal
+
+    from handoff.deployments import services as deployment_services
+    from tests.factories import DeploymentFactory
+
+    client = logged_in(world["fraud"].leader)
+    deployment = DeploymentFactory(handover=world["cards"].handovers.first())
+    assert api(client).json()["production"]["monthly_value"] == "0.00"
+
+    deployment_services.record_value(world["fraud"].leader, deployment, monthly_value=Decimal("2500"),
+                                     monthly_cost=Decimal("300"))
+    assert api(client).json()["production"]["monthly_net"] == "2200.00"
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_demo_outsider_sees_no_figure_of_another_team():
     call_command("seed_demo", verbosity=0)

@@ -15,7 +15,6 @@ from handoff.audit.models import AuditEvent
 from handoff.core.errors import DomainError, Forbidden, NotFound
 from handoff.deployments import services
 from handoff.deployments.models import Deployment, MetricBatch, MetricObservation
-from handoff.deployments.signals import value_recorded
 from handoff.incidents.models import Incident
 from handoff.teams.models import Role
 from tests.factories import DeploymentFactory, MetricObservationFactory, ingestion_token, member, observation
@@ -169,21 +168,6 @@ def test_none_clears_an_amount_and_what_is_left_out_stays(product_manager, deplo
 
     now = Deployment.objects.get(pk=deployment.pk)
     assert (now.monthly_value, now.monthly_cost, now.monthly_net) == (Decimal("100.00"), None, None)
-
-
-def test_a_change_is_announced_for_the_figures_above(product_manager, deployment):
-    heard = []
-
-    def listen(sender, deployment, changed, **kwargs):
-        heard.append((deployment.pk, changed))
-
-    value_recorded.connect(listen)
-    try:
-        services.record_value(product_manager, deployment, monthly_value=100, business_metric_name="")
-        services.record_value(product_manager, deployment, monthly_value=100)
-    finally:
-        value_recorded.disconnect(listen)
-    assert heard == [(deployment.pk, ["monthly_value"])]
 
 
 @pytest.mark.postgres

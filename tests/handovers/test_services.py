@@ -17,6 +17,7 @@ from handoff.handovers.models import (
     ReviewDecision,
     Revision,
 )
+from tests.callbacks import doorbells
 from tests.factories import (
     ArtifactFactory,
     ClaimedMetricFactory,
@@ -242,7 +243,7 @@ def test_submit_enqueues_only_after_commit(draft, scientist, django_capture_on_c
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         services.submit_revision(scientist, revision)
     assert _reload(handover).state == S.VALIDATING
-    assert len(callbacks) == 1
+    assert len(doorbells(callbacks)) == 1
 
 
 def test_submit_names_what_is_missing(project, scientist):

@@ -58,7 +58,8 @@ ARTIFACT = OpenApiParameter(
 )
 AGAINST = OpenApiParameter(
     "against",
-    OpenApiTypes.INT,
+    # A row id: what the view accepts (a positive whole number of at most 18 digits), said in the schema.
+    {"type": "integer", "minimum": 1, "maximum": 10**18 - 1},
     OpenApiParameter.QUERY,
     required=True,
     description="Another version of the same contract (one that is not, or that you cannot see: 404)",
