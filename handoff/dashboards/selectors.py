@@ -110,34 +110,39 @@ def figures_changed(project_pk):
         logger.warning("Could not drop the cached dashboard figures of project %s", project_pk, exc_info=True)
 
 
-def _cache_key(scope, period):
-    pks = sorted(p.pk for p in scope.counted)
+def _cache_key(kind, project_pks, period):
+    pks = sorted(project_pks)
     versions = cache.get_many([_version_key(pk) for pk in pks])
     stamp = ",".join(f"{pk}.{versions.get(_version_key(pk), 0)}" for pk in pks)
     digest = hashlib.sha256(stamp.encode()).hexdigest()
-    return (f"dashboards:{_installation()}:v{SCHEMA}:{scope.team.pk}:{period.days}:"
-            f"{period.end:%Y%m%d}:{digest}")
+    return f"dashboards:{_installation()}:v{SCHEMA}:{kind}:{period.days}:{period.end:%Y%m%d}:{digest}"
 
 
-def team_figures(user, scope, period):
-    """Every figure of the dashboard, as plain data (JSON-ready), from the cache when fresh
-    (computed afresh, and not kept, while the cache is down)."""
+def _cached(kind, project_pks, period, compute_them):
+    """``compute_them()``, kept in the cache under the versions of ``project_pks`` (any
+    change to one of them is a new key), and computed afresh while the cache is down."""
     seconds = settings.HANDOFF_DASHBOARD_CACHE_SECONDS
     if seconds <= 0:
-        return compute(user, scope, period)
+        return compute_them()
     try:
-        key = _cache_key(scope, period)
+        key = _cache_key(kind, project_pks, period)
         found = cache.get(key)
     except Exception:  # noqa: BLE001 - the page works without its cache
         logger.warning("The dashboard cache cannot be read; computing the figures", exc_info=True)
-        return compute(user, scope, period)
+        return compute_them()
     if found is None:
-        found = compute(user, scope, period)
+        found = compute_them()
         try:
             cache.set(key, found, timeout=seconds)
         except Exception:  # noqa: BLE001
             logger.warning("The dashboard cache cannot be written", exc_info=True)
     return found
+
+
+def team_figures(user, scope, period):
+    """Every figure of the dashboard, as plain data (JSON-ready), from the cache when fresh."""
+    return _cached(f"team{scope.team.pk}", [p.pk for p in scope.counted], period,
+                   lambda: compute(user, scope, period))
 
 
 def _hours(value):
@@ -222,6 +227,10 @@ def team_headlines(user, period=None):
     however many teams; a team with nothing to count is left out)."""
     period = period or Period.last()
     projects = list(access.figure_projects(user).values_list("pk", flat=True))
+    return _cached("headlines", projects, period, lambda: _headlines(projects, period))
+
+
+def _headlines(projects, period):
     lead = figures.lead_times(projects, period, by="team")
     open_now = figures.open_incidents(projects, by="team")
     at_risk = figures.value_at_risk(projects, by="team")
