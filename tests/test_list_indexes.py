@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from handoff.contracts import selectors as contract_selectors
+from handoff.deployments import selectors as deployment_selectors
 from handoff.handovers import selectors as handover_selectors
 from handoff.handovers.models import HandoverState
 from handoff.incidents import selectors as incident_selectors
@@ -93,6 +94,8 @@ LISTS = {
         "validation_run_recent_idx", lambda p, s, e, h: validation_selectors.visible_runs(s)[:50]),
     "contracts list": (
         "contract_recent_idx", lambda p, s, e, h: contract_selectors.visible_contracts(s)[:25]),
+    "deployments list": (
+        "deployment_list_order", lambda p, s, e, h: deployment_selectors.visible_deployments(s)[:50]),
     "webhook delivery log": (
         "webhook_delivery_log_idx",
         lambda p, s, e, h: webhooks.deliveries_of(
