@@ -12,7 +12,7 @@ Every page, form, API view and task asks here. Two questions (and
 
 from enum import StrEnum
 
-from django.db.models import Q
+from django.db.models import CharField, Q, Value
 
 from handoff.core.errors import Forbidden, NotFound
 from handoff.teams.models import Project, Role, RoleAssignment, Team
@@ -267,8 +267,6 @@ def reach(user):
     cached = user.__dict__.get("_handoff_reach")
     if cached is not None:
         return cached
-    from django.db.models import CharField, Value
-
     # Unordered: the models' default orderings would join users and teams only to sort.
     roles = RoleAssignment.objects.filter(user=user).order_by().values_list("role", "project__team__slug")
     led = Project.objects.filter(team__leader=user).order_by().values_list(
