@@ -312,3 +312,39 @@ def test_figures_grouped_by_project_keep_each_project_apart(project, elsewhere):
 
     by_project = figures.lead_times(scope(project, elsewhere), PERIOD, by="project")
     assert by_project == {project.pk: Spread(1, HOUR, HOUR), elsewhere.pk: Spread(2, 3 * HOUR, 5 * HOUR)}
+
+
+def test_the_dashboards_ratios_and_means_divide_the_figures_they_name(project, elsewhere):
+    """The read model the page, CSV and API share: incidents per deployed model, change
+    requests per accepted handover, candidates per contract, MTTA and MTTR in hours."""
+    from handoff.dashboards import selectors
+    from handoff.teams.models import Team
+
+    leader = project.team.leader
+    sent_back = handover(project, submitted=at(4, 30), state=HandoverState.ACCEPTED)
+    review(sent_back, at(4, 30, 14))  # revision 1: changes requested
+    revised(sent_back, 2, at(5, 1))
+    review(sent_back, at(5, 2), ReviewDecision.ACCEPT, number=2)
+    accepted(project, at(5, 3), HOUR)
+    for _ in range(2):  # two models deployed at the period's end (accepted today: not in the period)
+        h, _ = accepted_handover(project=project)
+        DeploymentFactory(handover=h, deployed_at=at(4, 5))
+    # Three incidents opened in the period, acknowledged after 1, 2 and 3 h; two resolved after 4 and 8 h.
+    for hours, resolved in ((1, 4), (2, 8), (3, None)):
+        IncidentFactory(project=project, opened_at=at(5, 10), acknowledged_at=at(5, 10) + hours * HOUR,
+                        resolved_at=at(5, 10) + resolved * HOUR if resolved else None,
+                        status=IncidentStatus.RESOLVED if resolved else IncidentStatus.ACKNOWLEDGED)
+    IncidentFactory(project=elsewhere, opened_at=at(5, 10))
+
+    scope = selectors.Scope(Team.objects.get(pk=project.team_id), [project], None)
+    data = selectors.compute(leader, scope, PERIOD)
+
+    assert data["incidents"]["opened"]["total"] == 3
+    assert data["incidents"]["per_deployed_model"] == 1.5  # 3 incidents over 2 models
+    assert data["incidents"]["mtta_hours"] == 2.0  # (1 + 2 + 3) / 3
+    assert data["incidents"]["mttr_hours"] == 6.0  # (4 + 8) / 2: the open one has no time to resolve yet
+    # Two handovers accepted in the period, one change request between them.
+    assert data["handovers"]["accepted"] == 2
+    assert data["handovers"]["change_requests"] == 1
+    assert data["handovers"]["change_requests_per_accepted"] == 0.5
+    assert data["production"]["deployed_models"] == 2
