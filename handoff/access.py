@@ -83,9 +83,16 @@ def visible_projects(user):
         return Project.objects.none()
     if user.is_superuser:
         return Project.objects.all()
-    return Project.objects.filter(
-        Q(role_assignments__user=user) | Q(team__leader=user)
-    ).distinct()
+    return Project.objects.filter(pk__in=_held_or_led(RoleAssignment.objects.filter(user=user), user))
+
+
+def _held_or_led(assignments, user):
+    """Ids of the projects of ``assignments`` and of the teams ``user`` leads, as one
+    ``UNION`` subquery. Not an ``OR`` over a join: PostgreSQL estimates a union's few rows
+    well and reads a list's rows by its project index, where the ``OR`` made it guess
+    dozens of projects and scan a whole table (the handovers count at 100 000: 20 -> 3 ms)."""
+    held = assignments.order_by().values("project_id")
+    return held.union(Project.objects.filter(team__leader=user).order_by().values("pk"))
 
 
 def projects_allowing(user, action):
@@ -98,10 +105,10 @@ def projects_allowing(user, action):
     if user.is_superuser and action in LEADER_ACTIONS:
         return Project.objects.all()
     roles = [role for role, actions in ROLE_ACTIONS.items() if action in actions]
-    allowed = Q(role_assignments__user=user, role_assignments__role__in=roles)
+    assignments = RoleAssignment.objects.filter(user=user, role__in=roles)
     if action in LEADER_ACTIONS:
-        allowed |= Q(team__leader=user)
-    return Project.objects.filter(allowed).distinct()
+        return Project.objects.filter(pk__in=_held_or_led(assignments, user))
+    return Project.objects.filter(pk__in=assignments.order_by().values("project_id"))
 
 
 def figure_projects(user):
