@@ -7,8 +7,8 @@ and no HTML, built in a constant number of queries.
 """
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, OuterRef, Prefetch, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, OuterRef, Prefetch, Subquery, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.urls import reverse
 from django.utils.http import urlencode
 
@@ -229,13 +229,14 @@ def comparison(contract, user, *, sort=None):
         .order_by("filed_at", "id")
     )
     handover_ids = [c.handover_id for c in candidates]
-    # The latest run of each candidate's latest revision, in one query (PostgreSQL DISTINCT ON).
+    # The latest run of each candidate's latest revision, in one query: numbered per handover by a
+    # window function (DISTINCT ON would do it on PostgreSQL only; the embedded default is SQLite).
+    latest_first = Window(RowNumber(), partition_by=[F("revision__handover_id")],
+                          order_by=[F("revision__number").desc(), F("number").desc()])
     runs = {
         run.revision.handover_id: run
         for run in ValidationRun.objects.filter(revision__handover_id__in=handover_ids)
-        .select_related("revision")
-        .order_by("revision__handover_id", "-revision__number", "-number")
-        .distinct("revision__handover_id")
+        .select_related("revision").annotate(latest=latest_first).filter(latest=1)
     } if handover_ids else {}
     checks = {}
     if runs:
