@@ -14,6 +14,23 @@ def _isolated_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _a_cache_folder_of_this_test_process(tmp_path_factory):
+    """Without Redis the cache is a folder (the embedded default's); each test process gets
+    its own, so one clearing it between its tests leaves the other's alone."""
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    if "filebased" not in settings.CACHES["default"]["BACKEND"]:
+        yield
+        return
+    override = override_settings(CACHES={"default": {**settings.CACHES["default"],
+                                                     "LOCATION": str(tmp_path_factory.mktemp("cache"))}})
+    override.enable()
+    yield
+    override.disable()
+
+
 @pytest.fixture(autouse=True)
 def _no_cached_figures_from_an_earlier_test():
     """A rolled-back test leaves its cached dashboard figures behind; on SQLite the next
