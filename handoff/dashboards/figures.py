@@ -47,6 +47,7 @@ from django.db.models import (
 from django.db.models.functions import Ceil, Coalesce, RowNumber, TruncWeek
 from django.utils import timezone
 
+from handoff.contracts.models import Candidate
 from handoff.deployments.models import Deployment, DeploymentStatus, Environment
 from handoff.handovers.models import Handover, HandoverState, Review, ReviewDecision, Revision
 from handoff.incidents import figures as incident_figures
@@ -245,8 +246,6 @@ def failures_by_check(projects, period):
 def candidates_per_contract(projects, period):
     """(candidates, contracts) over contract versions whose selection falls in the period:
     the selected candidate's acceptance is in it."""
-    from handoff.contracts.models import Candidate
-
     selected = Candidate.objects.filter(
         contract__project__in=projects,
         handover__revisions__reviews__decision=ReviewDecision.ACCEPT,

@@ -56,6 +56,7 @@ from handoff.deployments.models import (
     MetricBatch,
     MetricObservation,
 )
+from handoff.handovers.contract import TERM_FIELDS
 from handoff.handovers.models import (
     Artifact,
     ClaimedMetric,
@@ -1112,24 +1113,7 @@ class Volume:
                 "created_at",
                 "submitted_at",
                 "submitted_by_id",
-                "task_type",
-                "positive_label",
-                "framework",
-                "framework_version",
-                "latency_p95_ms",
-                "latency_batch_size",
-                "peak_memory_mb",
-                "parameter_count",
-                "max_parameter_count",
-                "model_formats",
-                "validation_description",
-                "validation_row_count",
-                "fairness_slice_column",
-                "fairness_max_gap",
-                "fairness_metric",
-                "intended_use",
-                "limitations",
-                "metric_tolerance",
+                *TERM_FIELDS,  # the row tuples hold the terms in this order
             ],
             revisions,
         )
