@@ -286,6 +286,42 @@ FILE_UPLOAD_TEMP_DIR = os.environ.get("FILE_UPLOAD_TEMP_DIR") or None
 # computed; a file over the limit is dropped as it arrives.
 FILE_UPLOAD_HANDLERS = ["handoff.handovers.uploads.HashingUploadHandler"]
 
+# --- Artifact storage --------------------------------------------------------
+# With AWS_STORAGE_BUCKET_NAME set, artifacts and contract files live in that
+# bucket of an S3-compatible object store (AWS S3, MinIO, ...: AWS_S3_ENDPOINT_URL
+# for anything but AWS) under the key prefix AWS_LOCATION; otherwise in MEDIA_ROOT.
+# The names are django-storages' own. Downloads stream through Handoff after its
+# access check, so the bucket stays private and no signed URL is handed out
+# (handoff/core/storage.py says why).
+AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
+if AWS_STORAGE_BUCKET_NAME:
+    from boto3.s3.transfer import TransferConfig
+
+    AWS_S3_ENDPOINT_URL = os.environ.get("AWS_S3_ENDPOINT_URL") or None
+    AWS_S3_REGION_NAME = os.environ.get("AWS_S3_REGION_NAME") or None
+    # Unset: boto3's own chain (an instance or pod role, ~/.aws).
+    AWS_ACCESS_KEY_ID = os.environ.get("AWS_ACCESS_KEY_ID") or None
+    AWS_SECRET_ACCESS_KEY = os.environ.get("AWS_SECRET_ACCESS_KEY") or None
+    AWS_LOCATION = os.environ.get("AWS_LOCATION", "").strip("/")
+    # "path" for a MinIO without a domain of its own; unset lets botocore choose.
+    AWS_S3_ADDRESSING_STYLE = os.environ.get("AWS_S3_ADDRESSING_STYLE") or None
+    AWS_DEFAULT_ACL = None  # no per-object ACL: the bucket's policy (private) decides
+    AWS_S3_FILE_OVERWRITE = False  # a stored file is immutable: a clashing name gets a new one
+    # storage.url() is never shown to a browser; were it called, the URL would be
+    # signed and short-lived rather than public.
+    AWS_QUERYSTRING_AUTH = True
+    AWS_QUERYSTRING_EXPIRE = 60
+    # A read through django-storages' own S3File spools to disk past 8 MiB
+    # (its default, 0, keeps a whole object in memory).
+    AWS_S3_MAX_MEMORY_SIZE = 8 * 1024**2
+    # Uploads are multipart, read part by part from the upload's temporary file:
+    # at most 4 parts of 8 MiB in memory per upload (s3transfer's default is 10), 4 sent at once.
+    AWS_S3_TRANSFER_CONFIG = TransferConfig(
+        multipart_threshold=8 * 1024**2, multipart_chunksize=8 * 1024**2, max_concurrency=4,
+    )
+    AWS_S3_TRANSFER_CONFIG.max_in_memory_upload_chunks = 4  # s3transfer's knob; boto3 takes no argument
+    STORAGES["default"] = {"BACKEND": "handoff.core.storage.ObjectStorage"}
+
 # --- Email -----------------------------------------------------------------
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
 EMAIL_BACKEND = (

@@ -13,7 +13,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
@@ -23,6 +22,7 @@ from handoff import access
 from handoff.access import Action
 from handoff.core.errors import Conflict, DomainError, Forbidden, NotFound
 from handoff.core.feedback import warn_not_told
+from handoff.core.storage import file_response
 from handoff.handovers import selectors as handover_selectors
 from handoff.handovers import services as handover_services
 from handoff.handovers.forms import CommentForm, add_service_error
@@ -201,10 +201,7 @@ def download_file(request, pk, artifact_pk):
     """Stream a contract file to anyone who may see it (a blind contract's
     labels: never to those held blind; the answer is the same 404)."""
     artifact = selectors.downloadable_artifact(request.user, pk, artifact_pk)
-    response = FileResponse(artifact.file.open("rb"), as_attachment=True, filename=artifact.original_name,
-                            content_type="application/octet-stream")
-    response["X-Content-SHA256"] = artifact.sha256
-    return response
+    return file_response(artifact.file, filename=artifact.original_name, sha256=artifact.sha256)
 
 
 # --- the contract page and its actions -----------------------------------------------------------

@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import FileResponse, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
@@ -24,6 +24,7 @@ from handoff import access
 from handoff.access import Action
 from handoff.core.errors import DomainError, Forbidden, NotFound
 from handoff.core.feedback import warn_not_told
+from handoff.core.storage import file_response
 
 from . import notices, selectors, services
 from .contract import TERM_FIELDS, TERM_LABELS
@@ -295,10 +296,7 @@ def download_artifact(request, pk, artifact_pk):
     ).first()
     if artifact is None:
         raise NotFound("Not found.")
-    response = FileResponse(artifact.file.open("rb"), as_attachment=True, filename=artifact.original_name,
-                            content_type="application/octet-stream")
-    response["X-Content-SHA256"] = artifact.sha256
-    return response
+    return file_response(artifact.file, filename=artifact.original_name, sha256=artifact.sha256)
 
 
 @login_required

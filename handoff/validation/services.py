@@ -21,20 +21,17 @@ decides (a newer run was requested meanwhile).
 
 import contextlib
 import logging
-import shutil
-import tempfile
 import time
 import uuid
 from datetime import timedelta
-from pathlib import Path
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
 from handoff.core.locking import lock_row
+from handoff.core.storage import local_copy
 from handoff.handovers import services as handover_services
 from handoff.handovers.models import Handover
 
@@ -235,27 +232,15 @@ def terms_of(revision):
 
 @contextlib.contextmanager
 def local_copies(artifacts):
-    """Each artifact as a local file for the engine: the stored file itself
-    when storage is a local folder, else a streamed temporary copy."""
+    """Each artifact as a local file for the engine (``core.storage.local_copy``:
+    the stored file itself on a local folder, a streamed temporary copy from an
+    object store, deleted when the block ends)."""
     from . import checks
 
-    folder = None
-    files = []
-    try:
-        for artifact in artifacts:
-            try:
-                path = Path(default_storage.path(artifact.file.name))
-            except NotImplementedError:
-                folder = folder or Path(tempfile.mkdtemp(prefix="handoff-validation-"))
-                path = folder / f"{artifact.pk}-{Path(artifact.file.name).name}"
-                with default_storage.open(artifact.file.name, "rb") as source, open(path, "wb") as target:
-                    shutil.copyfileobj(source, target, 1024 * 1024)
-            files.append(checks.ArtifactFile(kind=artifact.kind, path=path, name=artifact.original_name,
-                                             size=artifact.size, sha256=artifact.sha256))
-        yield files
-    finally:
-        if folder is not None:
-            shutil.rmtree(folder, ignore_errors=True)
+    with contextlib.ExitStack() as stack:
+        yield [checks.ArtifactFile(kind=artifact.kind, path=stack.enter_context(local_copy(artifact.file)),
+                                   name=artifact.original_name, size=artifact.size, sha256=artifact.sha256)
+               for artifact in artifacts]
 
 
 # --- finish ----------------------------------------------------------------------------------------

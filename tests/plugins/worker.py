@@ -199,3 +199,93 @@ def celery_worker(_celery_worker_session, transactional_db, settings):
                    "the Celery worker to finish the test's tasks", timeout=30, interval=0.3)
     except WaitTimeout:
         warnings.warn("the Celery worker was still busy 30 s after the test; flushing anyway")
+
+
+# --- a worker with settings of its own -----------------------------------------------------------------
+# The session's worker reads its settings once, at start; a test whose worker needs other settings
+# (artifacts on an object store: tests/handovers/test_object_storage.py) starts one of its own on a
+# queue of its own and sends this process's tasks there for the test.
+
+
+class _RoutedTo:
+    """The app's router, every task sent to ``queue``."""
+
+    def __init__(self, router, queue):
+        self.router = router
+        self.queue = queue
+
+    def route(self, options, name, *args, **kwargs):
+        return self.router.route({**options, "queue": self.queue}, name, *args, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def start_own_worker(django_db_setup, django_db_blocker, tmp_path_factory, smtp_server_session):
+    """``start_own_worker(name, extra_env)`` -> a WorkerHandle: a worker process as the session's
+    (the test database, Redis, the session's SMTP server) with ``extra_env`` added to its
+    environment, on the queue ``<the session's queue>-<name>``; stopped at the end of the module."""
+    with django_db_blocker.unblock():
+        from django.db import connection
+
+        need(on_postgres(), "a real worker needs PostgreSQL (set DATABASE_URL=postgres://...)")
+        settings_dict = dict(connection.settings_dict)
+    need(bool(redis_url()), "a real worker needs Redis (set REDIS_URL=redis://...)")
+    from django.conf import settings
+
+    started = []
+
+    def start(name, extra_env):
+        queue = f"{settings.CELERY_TASK_DEFAULT_QUEUE}-{name}"
+        nodename = f"{queue}@{socket.gethostname()}"
+        media_root = tmp_path_factory.mktemp(f"{name}-media")
+        env = {
+            **os.environ,
+            "DATABASE_URL": _database_url(settings_dict),
+            "REDIS_URL": redis_url(),
+            "CELERY_TASK_DEFAULT_QUEUE": queue,
+            "HANDOFF_VALIDATION_QUEUE": queue,
+            "MEDIA_ROOT": str(media_root),
+            "DJANGO_SETTINGS_MODULE": "handoff.settings",
+            "CONN_MAX_AGE": "0",
+            "EMAIL_HOST": smtp_server_session.host,
+            "EMAIL_PORT": str(smtp_server_session.port),
+            **extra_env,
+        }
+        command = [sys.executable, "-m", "celery", "-A", "handoff", "worker", "-Q", queue, "-n", nodename,
+                   "--pool", "prefork", "--concurrency", "1", "--loglevel", "INFO",
+                   "--without-gossip", "--without-mingle"]
+        log_path = tmp_path_factory.mktemp(f"{name}-log") / "worker.log"
+        try:
+            handle = _start_worker(command, env, str(settings.BASE_DIR), queue, nodename, log_path)
+        except WorkerDidNotStart as exc:
+            pytest.fail(f"the Celery worker {name!r} did not start: {exc}", pytrace=False)
+        handle.media_root = media_root
+        started.append(handle)
+        return handle
+
+    yield start
+    for handle in started:
+        _stop(handle.process)
+
+
+@pytest.fixture
+def send_tasks_to(transactional_db):
+    """``send_tasks_to(handle)``: for the rest of the test, this process's tasks go through Redis
+    to that worker (not eager, not to the session's worker)."""
+    from handoff.celery import app
+
+    previous = app.conf.task_always_eager, app.amqp.router
+    chosen = []
+
+    def send(handle):
+        app.conf.task_always_eager = False
+        app.amqp.router = _RoutedTo(previous[1], handle.queue)
+        chosen.append(handle)
+
+    yield send
+    app.conf.task_always_eager, app.amqp.router = previous
+    for handle in chosen:  # as celery_worker: the test's database is flushed next
+        try:
+            wait_until(lambda handle=handle: handle.idle() and handle.idle(),
+                       "the Celery worker to finish the test's tasks", timeout=30, interval=0.3)
+        except WaitTimeout:
+            warnings.warn("the Celery worker was still busy 30 s after the test; flushing anyway")

@@ -9,7 +9,6 @@ A blind contract's labels are never listed, returned or served to anyone
 not exist (404)."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import FileResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -28,6 +27,7 @@ from rest_framework.response import Response
 from handoff import access
 from handoff.access import Action
 from handoff.core.errors import NotFound
+from handoff.core.storage import file_response
 from handoff.handovers import selectors as handover_selectors
 from handoff.handovers.api import serializers as handover_serializers
 from handoff.handovers.uploads import FileTooLarge, upload_error
@@ -482,14 +482,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     )
     def download(self, request, pk=None, artifact_id=None):
         artifact = artifact_of(request.user, self.get_object(), artifact_id)
-        response = FileResponse(
-            artifact.file.open("rb"),
-            as_attachment=True,
-            filename=artifact.original_name,
-            content_type=OCTET_STREAM,
-        )
-        response["X-Content-SHA256"] = artifact.sha256
-        return response
+        return file_response(artifact.file, filename=artifact.original_name, sha256=artifact.sha256)
 
     # --- candidates ----------------------------------------------------------------------------
 

@@ -3,7 +3,6 @@ scope (404 otherwise, before reading the body), parses, calls a service, and
 serializes. Errors from services become JSON in ``handoff.core.api``."""
 
 from django.core.exceptions import ValidationError
-from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -19,6 +18,7 @@ from rest_framework.response import Response
 
 from handoff.access import Action, require, visible_projects
 from handoff.core.errors import NotFound
+from handoff.core.storage import file_response
 
 from .. import selectors, services
 from ..filters import HandoverFilter, ModelFilter
@@ -297,7 +297,4 @@ class ArtifactViewSet(mixins.RetrieveModelMixin, mixins.DestroyModelMixin, views
     @action(detail=True, methods=["get"], url_name="download")
     def download(self, request, pk=None):
         artifact = self.get_object()
-        response = FileResponse(artifact.file.open("rb"), as_attachment=True, filename=artifact.original_name,
-                                content_type=OCTET_STREAM)
-        response["X-Content-SHA256"] = artifact.sha256
-        return response
+        return file_response(artifact.file, filename=artifact.original_name, sha256=artifact.sha256)
