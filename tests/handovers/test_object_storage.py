@@ -15,6 +15,7 @@ import runpy
 import socket
 import subprocess
 import sys
+import tracemalloc
 from pathlib import Path
 
 import boto3
@@ -280,10 +281,24 @@ def test_a_large_upload_is_stored_in_parts_and_downloaded_in_chunks(s3, store_in
     head = s3.client.head_object(Bucket=BUCKET, Key=f"{prefix}/{artifact.file.name}")
     assert head["ContentLength"] == len(content)
     assert head["ETag"].strip('"').endswith("-3")  # three parts, so never one body in memory
-    response, body, chunks = _download(client, f"/api/v1/artifacts/{artifact.pk}/download/")
-    assert hashlib.sha256(body).hexdigest() == hashlib.sha256(content).hexdigest()
-    assert response["X-Content-SHA256"] == artifact.sha256 == hashlib.sha256(content).hexdigest()
-    assert len(chunks) > 1 and max(len(c) for c in chunks) <= 1024 * 1024
+    del content
+
+    # Downloaded as it streams: the response never holds more than a chunk or two of it
+    # (django-storages' own S3File would first fetch the whole object into memory).
+    tracemalloc.start()
+    try:
+        response = client.get(f"/api/v1/artifacts/{artifact.pk}/download/")
+        assert response.status_code == 200 and response.streaming
+        digest, chunks = hashlib.sha256(), 0
+        for chunk in response.streaming_content:
+            digest.update(chunk)
+            chunks += 1
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert digest.hexdigest() == artifact.sha256 == response["X-Content-SHA256"]
+    assert int(response["Content-Length"]) == artifact.size and chunks >= 20
+    assert peak < 4 * 1024 * 1024, f"the download held {peak / 1024**2:.1f} MiB at once"
 
 
 def test_an_object_missing_from_the_bucket_fails_the_integrity_check(s3, store_in, db,
