@@ -213,8 +213,8 @@ class S3Server:
                      aws_secret_access_key="bench").create_bucket(Bucket="handoff-bench")
 
     def stop(self):
-        self.process.terminate()
-        self.process.wait(timeout=30)
+        self.process.kill()  # nothing of it is kept; SIGTERM would wait for idle connections
+        self.process.wait()
         self.log.close()
 
 
