@@ -47,11 +47,12 @@ class StoredObject(File):
 
 class ObjectStorage(S3Storage):
     """django-storages' ``S3Storage`` whose reads stream the object (one GET,
-    read in chunks) instead of downloading it whole first. Writes are
-    S3Storage's own: ``upload_fileobj``, a multipart upload read from the
-    uploaded file's temporary file part by part (``AWS_S3_TRANSFER_CONFIG``
-    bounds the parts held in memory). The sha256 computed at upload is stored
-    with the object as its ``x-amz-meta-sha256``, so a restored bucket can be
+    read in chunks, always binary) instead of downloading it whole first.
+    Writes are S3Storage's own: ``upload_fileobj``, a multipart upload read
+    from the uploaded file's temporary file part by part
+    (``AWS_S3_TRANSFER_CONFIG`` bounds the parts held in memory). A file that
+    came through ``HashingUploadHandler`` is stored with the sha256 computed
+    as it arrived as its ``x-amz-meta-sha256``, so a restored bucket can be
     checked without the database."""
 
     def _open(self, name, mode="rb"):
