@@ -83,6 +83,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -400,6 +401,38 @@ if not DEBUG:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+
+# --- Content-Security-Policy ---------------------------------------------------
+# Enforced on every page, with DEBUG on or off: scripts, styles, fonts and
+# requests come from this origin only, and no inline script, inline style,
+# style="" attribute, on*= handler or eval runs (htmx's own indicator <style>
+# and its eval are switched off in base.html's htmx-config). Images from this
+# origin; the API docs alone add data: images for Swagger UI's icons
+# (handoff/core/api_docs.py). Nothing may frame a page, change its base URL or
+# post a form elsewhere. django-csp leaves Django's own debug 404/500 pages
+# (DEBUG only) alone. README, "Browser security", says how to add an asset.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# Cookies: the session and the CSRF token are out of reach of scripts (htmx
+# and the upload widget take the token from the page, never from the cookie)
+# and are not sent on cross-site subrequests; in production they are also
+# HTTPS-only (the "Security (production)" block).
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
 
 LOGGING = {
     "version": 1,

@@ -6,6 +6,10 @@
  * - On small screens the main navigation folds behind a "Menu" button.
  * - A form that came back with errors moves focus to its error summary (or to
  *   the first invalid field), so keyboard and screen-reader users land on it.
+ * - A polled region marked data-hold-while-focused is not replaced while
+ *   keyboard focus is inside it: its poll skips a turn. (An htmx trigger
+ *   filter would say the same, but it is evaluated as a string, which the
+ *   Content-Security-Policy forbids.)
  */
 (function () {
   "use strict";
@@ -69,6 +73,13 @@
     Array.prototype.forEach.call(document.querySelectorAll(".nav-toggle"), navToggle);
     focusFirstError();
   }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var source = event.detail && event.detail.elt;
+    if (source && source.hasAttribute("data-hold-while-focused") && source.contains(document.activeElement)) {
+      event.preventDefault();
+    }
+  });
 
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", init);

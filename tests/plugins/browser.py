@@ -10,6 +10,13 @@ Playwright's defaults: launching Chromium, navigating, every other action and
 every ``expect``. A launch that fails is retried once, with the first
 failure's reason shown as a warning, so one slow launch on a busy machine does
 not fail every browser test of the run.
+
+Every page runs under the Content-Security-Policy, and a test fails on any
+violation of it: each context records the page's ``securitypolicyviolation``
+events (an init script, reporting to Python at once through a binding, so a
+violation on a page navigated away from still counts) and Chromium's console
+messages about the policy ("Refused to apply inline style …"). After the
+test's body the violations of all its pages fail it, listed.
 """
 
 import os
@@ -38,6 +45,27 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+# Runs in every frame before the page's own scripts. Chromium fires
+# securitypolicyviolation at the document for every blocked script, style,
+# attribute, eval or request; each is kept in window.__cspViolations and told
+# to Python at once.
+CSP_WATCH = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", function (event) {
+  var seen = {
+    directive: event.effectiveDirective, blocked: event.blockedURI, page: event.documentURI,
+    source: (event.sourceFile || "") + ":" + event.lineNumber, sample: event.sample,
+  };
+  window.__cspViolations.push(seen);
+  if (window.__handoffCspViolation) { window.__handoffCspViolation(seen); }
+}, true);
+"""
+CSP_CONSOLE_MARKS = ("Content Security Policy", "Refused to")
+
+
+def csp_console_message(text):
+    return any(mark in text for mark in CSP_CONSOLE_MARKS)
 
 
 def timeout_ms(seconds):
@@ -71,12 +99,20 @@ def open_page(chromium, live_server):
     """Open a fresh browser page on the live server: a context of its own (one
     per person in a journey), with requests leaving the machine blocked."""
     contexts = []
+    violations = []
 
     def open_():
         context = chromium.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
         context.set_default_timeout(timeout_ms(ACTION_TIMEOUT))
         context.set_default_navigation_timeout(timeout_ms(NAVIGATION_TIMEOUT))
         contexts.append(context)
+        context.expose_binding(
+            "__handoffCspViolation", lambda source, seen: violations.append(f"event: {seen}")
+        )
+        context.add_init_script(CSP_WATCH)
+        context.on("console", lambda message: violations.append(
+            f"console: {message.text} ({message.location.get('url', '')})"
+        ) if csp_console_message(message.text) else None)
         external = []
 
         def guard(route):
@@ -92,9 +128,43 @@ def open_page(chromium, live_server):
         browser_page.external_requests = external
         return browser_page
 
+    open_.contexts = contexts
+    open_.violations = violations
     yield open_
     for context in contexts:
         context.close()
+
+
+def csp_violations(opener):
+    """Every violation the pages of ``open_page`` saw: what the binding and the
+    console told, and each open page's own record (asking for it also lets
+    Playwright deliver the reports still on their way)."""
+    from playwright.sync_api import Error
+
+    for context in opener.contexts:
+        for browser_page in context.pages:
+            try:
+                recorded = browser_page.evaluate("window.__cspViolations || []")
+            except Error:
+                continue  # closed or navigating: its reports came through the binding
+            opener.violations.extend(f"event: {seen}" for seen in recorded)
+    return list(dict.fromkeys(opener.violations))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """Fail a browser test whose pages violated the Content-Security-Policy;
+    when the test failed anyway, list them beside its failure."""
+    opener = getattr(item, "funcargs", {}).get("open_page")
+    try:
+        result = yield
+    except BaseException:
+        if opener is not None and (found := csp_violations(opener)):
+            item.add_report_section("call", "Content-Security-Policy violations", "\n".join(found))
+        raise
+    if opener is not None and (found := csp_violations(opener)):
+        pytest.fail("Content-Security-Policy violations in the browser:\n" + "\n".join(found), pytrace=False)
+    return result
 
 
 @pytest.fixture
