@@ -15,12 +15,15 @@ from playwright.sync_api import expect
 from handoff.handovers.models import Review, Revision
 from handoff.incidents.models import Severity
 from handoff.teams.models import Role
+from handoff.validation.models import CheckStatus, RunState, ValidationRun
 from tests.factories import (
+    CheckResultFactory,
     DeploymentFactory,
     IncidentFactory,
     ProjectFactory,
     TeamFactory,
     UserFactory,
+    ValidationRunFactory,
     accepted_handover,
     member,
 )
@@ -46,8 +49,15 @@ def team(transactional_db):
     fraud = TeamFactory(name="Fraud Analytics", slug="fraud-analytics", leader=manager)
     cards = ProjectFactory(team=fraud, name="Card fraud scoring", slug="card-fraud-scoring")
     chargebacks = ProjectFactory(team=fraud, name="Chargeback forecasting", slug="chargeback-forecasting")
-    for days_ago, hours in ((1, 2), (3, 4), (10, 6), (60, 48), (75, 30)):
-        accepted(cards, days_ago=days_ago, hours=hours)
+    first = [accepted(cards, days_ago=days_ago, hours=hours)
+             for days_ago, hours in ((1, 2), (3, 4), (10, 6), (60, 48), (75, 30))]
+    # Cards' first validation runs: one failed its accuracy check, one passed (the first-pass rate
+    # and the failures by check, each drawn with a small bar).
+    for handover, state in ((first[0], RunState.FAILED), (first[1], RunState.PASSED)):
+        run = ValidationRunFactory(revision=handover.revisions.get(number=1), number=1, state=state)
+        ValidationRun.objects.filter(pk=run.pk).update(finished_at=timezone.now() - timedelta(days=1))
+        if state == RunState.FAILED:
+            CheckResultFactory(run=run, key="metric.accuracy", status=CheckStatus.FAIL)
     live = accepted(chargebacks, days_ago=2, hours=10)
     DeploymentFactory(handover=live, monthly_value=Decimal("12000"), monthly_cost=Decimal("1500"))
     IncidentFactory(project=cards, severity=Severity.SEV2, assignee=member(cards, Role.ML_ENGINEER))
@@ -72,6 +82,13 @@ def test_the_leader_changes_period_and_project_and_the_figures_and_charts_follow
     assert weeks_in_90_days >= 13
     expect(page.locator("#chart-lead-time svg")).to_be_visible()
     expect(page.locator('[data-table="projects"] tbody tr')).to_have_count(2)
+    # The small bars: cards' first pass 50 %, the one failing check the longest (100 %).
+    cards_bar = page.locator('tr[data-project="card-fraud-scoring"] .minibar-fill')
+    expect(cards_bar).to_have_attribute("width", "50%")
+    expect(page.locator('[data-table="failures"] .minibar-fill')).to_have_attribute("width", "100%")
+    fill = page.locator('[data-table="failures"] .minibar-fill').bounding_box()
+    track = page.locator('[data-table="failures"] .minibar-track').bounding_box()
+    assert fill["width"] == track["width"] > 0
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     shot = SCREENSHOTS / "dashboard.png"
     page.screenshot(path=str(shot), full_page=True)
