@@ -88,3 +88,31 @@ def test_a_breach_is_triaged_resolved_and_its_fix_filed(page, open_page, breach)
     assert incident.status == IncidentStatus.RESOLVED and incident.assignee == engineer
     assert incident.fix_handover.version_label == "2.0.0"
     assert page.external_requests == [] and second.external_requests == []
+
+
+POLLS = """() => {
+  window.polls = [];
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.detail.elt.id === "triage-list") { window.polls.push(event.defaultPrevented); }
+  });
+  var list = document.getElementById("triage-list");
+  list.dataset.marker = "first";
+  list.setAttribute("hx-trigger", "every 200ms");
+  htmx.process(list);
+}"""
+
+
+def test_the_queue_is_not_polled_away_from_under_the_keyboard(page, breach):
+    # The list polls (every 10 s; 200 ms here) but skips its turn while focus is inside it.
+    log_in(page, "engineer")
+    page.goto("/incidents/")
+    page.locator("#triage-list").get_by_role("button", name=re.compile("^Acknowledge")).focus()
+    page.evaluate(POLLS)
+    page.wait_for_function("() => window.polls.length >= 3 || !document.querySelector('[data-marker]')")
+    assert all(page.evaluate("window.polls")), "a poll went ahead while focus was in the list"
+    expect(page.locator("#triage-list")).to_have_attribute("data-marker", "first")
+
+    # Focus leaves: the next poll replaces the list.
+    page.get_by_role("link", name="Handoff").focus()
+    expect(page.locator("#triage-list")).not_to_have_attribute("data-marker", "first")
+    assert False in page.evaluate("window.polls")
