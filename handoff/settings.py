@@ -409,8 +409,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 # and its eval are switched off in base.html's htmx-config). Images from this
 # origin; the API docs alone add data: images for Swagger UI's icons
 # (handoff/core/api_docs.py). Nothing may frame a page, change its base URL or
-# post a form elsewhere. django-csp leaves Django's own debug 404/500 pages
-# (DEBUG only) alone. README, "Browser security", says how to add an asset.
+# post a form elsewhere. With DEBUG on, django-csp sends no policy with 404s
+# and 500s, for Django's debug pages. README, "Browser security", says how to
+# add an asset.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
