@@ -58,6 +58,7 @@ def test_a_superuser_works_in_the_admin_without_a_policy_violation(page, records
     with page.expect_popup() as popup:
         page.locator("#lookup_id_author").click()
     lookup = popup.value
+    lookup.wait_for_load_state()  # its links answer the opener only once the admin's scripts ran
     lookup.get_by_role("link", name="engineer", exact=True).click()
     expect(page.locator("#id_author")).to_have_value(str(engineer.pk))
     page.locator("button.theme-toggle").first.click()
