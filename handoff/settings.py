@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "handoff.core.middleware.DomainErrorMiddleware",
+    "handoff.core.outages.OutageMiddleware",
 ]
 
 ROOT_URLCONF = "handoff.urls"

@@ -21,6 +21,7 @@ from rest_framework.utils import html
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
+from . import outages
 from .errors import DomainError, Forbidden, Unauthenticated
 
 SERVER_ERROR = "Something went wrong on our side and was logged. Try again, or tell an administrator."
@@ -153,6 +154,8 @@ def exception_handler(exc, context):
     (``handoff.core.views.server_error``), so that it is JSON under /api/
     even while DEBUG is on."""
     request = context.get("request")
+    if request is not None and outages.is_outage(exc):
+        return _outage(request, exc)
     anonymous = request is not None and not request.user.is_authenticated
     # A logged-in browser session whose CSRF token is missing is refused as
     # anonymous by DRF; "log in" would mislead it: say what is wrong instead.
@@ -168,6 +171,16 @@ def exception_handler(exc, context):
         response.data = {"detail": summary(response.data), "errors": response.data}
     if response is None and request is not None and request.path.startswith("/api/"):
         return _server_error(request, exc)
+    return response
+
+
+def _outage(request, exc):
+    """A service away for a moment (``handoff.core.outages``): the 503 with Retry-After,
+    logged as an error like any 5xx, whatever DEBUG says."""
+    set_rollback()
+    response = outages.response(request._request, exc)
+    log_response("%s: %s", response.reason_phrase, request.path, response=response,
+                 request=request._request, exception=exc)
     return response
 
 

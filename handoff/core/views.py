@@ -1,3 +1,5 @@
+import sys
+
 from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.urls import Resolver404, resolve
 from django.views import defaults
@@ -5,6 +7,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from . import health as health_checks
+from . import outages
 from .api import SERVER_ERROR
 
 
@@ -54,7 +57,12 @@ def not_found(request, exception):
 
 
 def server_error(request):
-    """``handler500``: JSON under /api/, the normal page elsewhere."""
+    """``handler500``: JSON under /api/, the normal page elsewhere; a 503 with
+    Retry-After when the exception being handled is a service that is away
+    (``handoff.core.outages``). Django calls it inside its ``except`` block."""
+    exc = sys.exc_info()[1]
+    if exc is not None and outages.is_outage(exc):
+        return outages.response(request, exc)
     if _is_api(request):
         return JsonResponse({"detail": SERVER_ERROR}, status=500)
     return defaults.server_error(request)
