@@ -189,6 +189,13 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Outages ---------------------------------------------------------------------
+# A request that enqueues work while the broker is away gives up at the first refused
+# connection (the work's row is committed, and beat's sweeps enqueue it later) instead of
+# retrying for seconds per task while its user waits. Workers reconnect on their own
+# schedule (Celery's broker_connection_max_retries), untouched by this.
+CELERY_BROKER_TRANSPORT_OPTIONS["max_retries"] = env_int("HANDOFF_BROKER_CONNECT_RETRIES", 0)
+
 # --- Incidents ---------------------------------------------------------------
 # How long an incident may stay unacknowledged before its team leader is told
 # (once), per severity, in minutes: HANDOFF_SLA_SEV1_MINUTES and so on.

@@ -11,12 +11,9 @@ caught in the middle.
 """
 
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import psutil
@@ -40,6 +37,8 @@ from tests.factories import (
     evidence,
     member,
 )
+from tests.faults import servers
+from tests.faults.servers import PrivateRedis, kill_tree
 from tests.plugins.services import need, on_postgres
 from tests.plugins.worker import _database_url
 from tests.timing import scaled, wait_until
@@ -48,113 +47,19 @@ pytestmark = [pytest.mark.worker]
 
 TILES = 30_000  # 171 rows each: about 5 million rows, a run of several seconds
 QUEUE = "resilience"
-REDIS_START = 10  # seconds, scaled
-WORKER_START = 60  # seconds, scaled: from `celery worker` to "ready."
-STOP = 20  # seconds, scaled
 FINISHED = (RunState.PASSED, RunState.FAILED, RunState.ERROR)
 
 
 # --- processes ---------------------------------------------------------------------------------------
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _kill_tree(process, sig=signal.SIGKILL):
-    """Signal ``process``'s whole group (the worker's main process and its pool)."""
-    try:
-        members = [psutil.Process(process.pid), *psutil.Process(process.pid).children(recursive=True)]
-    except psutil.NoSuchProcess:
-        members = []
-    try:
-        os.killpg(process.pid, sig)
-    except ProcessLookupError:
-        pass
-    for member_ in members:  # a child that left the group
-        try:
-            member_.send_signal(sig)
-        except psutil.NoSuchProcess:
-            pass
-    try:
-        process.wait(timeout=scaled(STOP))
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    psutil.wait_procs(members, timeout=scaled(STOP))
-
-
-class PrivateRedis:
-    """A redis-server of this test's own, which it may stop and start again."""
-
-    def __init__(self, folder):
-        self.port = _free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.folder = folder
-        self.process = None
-
-    def _answers(self):
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
-                s.sendall(b"PING\r\n")
-                return s.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
-
-    def start(self):
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.folder)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        wait_until(self._answers, f"redis-server on port {self.port} to answer", timeout=REDIS_START)
-
-    def stop(self):
-        if self.process is not None and self.process.poll() is None:
-            _kill_tree(self.process)
-        self.process = None
-        wait_until(lambda: not self._answers(), "the private Redis to stop", timeout=REDIS_START)
-
-
-class Worker:
-    def __init__(self, process, log_path):
-        self.process = process
-        self.log_path = log_path
-
-    def log(self):
-        try:
-            return Path(self.log_path).read_text()
-        except OSError:
-            return ""
-
-
-class Processes:
+class Processes(servers.Processes):
     """Starts workers and submitters against the private Redis and the test
     database; kills every one of them at the end of the test."""
 
     def __init__(self, redis, env, folder):
+        super().__init__(env, folder, QUEUE)
         self.redis = redis
-        self.env = env
-        self.folder = folder
-        self.workers = []
-
-    def worker(self, name, **settings):
-        env = {**self.env, **{key: str(value) for key, value in settings.items()}}
-        log_path = self.folder / f"{name}.log"
-        with open(log_path, "w") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "handoff", "worker", "-Q", QUEUE,
-                 "-n", f"{name}@{socket.gethostname()}", "--pool", "prefork", "--concurrency", "1",
-                 "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-                env=env, stdout=log, stderr=subprocess.STDOUT, cwd=str(Path(__file__).parents[2]),
-                start_new_session=True)
-        worker = Worker(process, log_path)
-        self.workers.append(worker)
-        wait_until(lambda: process.poll() is not None or " ready." in worker.log(),
-                   f"worker {name} to be ready", timeout=WORKER_START, interval=0.2, detail=worker.log)
-        assert process.poll() is None, f"worker {name} exited:\n{worker.log()}"
-        return worker
 
     def submit(self, revision):
         """Submit ``revision`` from a process of its own, whose broker is the private Redis."""
@@ -164,12 +69,10 @@ class Processes:
                 f"revision = Revision.objects.get(pk={revision.pk})\n"
                 "services.submit_revision(revision.handover.owner, revision)\n")
         return subprocess.run([sys.executable, "-c", code], env=self.env, capture_output=True, text=True,
-                              timeout=scaled(60), cwd=str(Path(__file__).parents[2]))
+                              timeout=scaled(60), cwd=str(servers.ROOT))
 
     def close(self):
-        for worker in self.workers:
-            if worker.process.poll() is None:
-                _kill_tree(worker.process)
+        super().close()
         self.redis.stop()
 
 
@@ -276,7 +179,7 @@ def test_a_worker_killed_in_the_middle_of_a_run_loses_nothing(processes, big_evi
                          detail=first.log)
     assert running.attempts == 1
 
-    _kill_tree(first.process)  # SIGKILL, main process and pool: no warm shutdown, no ack, no reject
+    kill_tree(first.process)  # SIGKILL, main process and pool: no warm shutdown, no ack, no reject
     assert ValidationRun.objects.get(pk=run.pk).state == RunState.RUNNING, "the run ended before the kill"
     # The orphan is stale once its heartbeat is older than the new worker's STALE_SECONDS.
     wait_until(lambda: (time.time() - ValidationRun.objects.get(pk=run.pk).heartbeat_at.timestamp()) > 6,
