@@ -305,9 +305,10 @@ class Processes:
 
 def sweeping(seconds=1, grace=2):
     """Settings for quick sweeps: what no worker took is enqueued again within seconds."""
-    return {"HANDOFF_VALIDATION_SWEEP_SECONDS": seconds, "HANDOFF_NOTIFY_SWEEP_SECONDS": seconds,
-            "HANDOFF_METRICS_SWEEP_SECONDS": seconds, "HANDOFF_VALIDATION_QUEUE_GRACE_SECONDS": grace,
-            "HANDOFF_NOTIFY_GRACE_SECONDS": grace, "HANDOFF_METRICS_GRACE_SECONDS": grace}
+    values = {"HANDOFF_VALIDATION_SWEEP_SECONDS": seconds, "HANDOFF_NOTIFY_SWEEP_SECONDS": seconds,
+              "HANDOFF_METRICS_SWEEP_SECONDS": seconds, "HANDOFF_VALIDATION_QUEUE_GRACE_SECONDS": grace,
+              "HANDOFF_NOTIFY_GRACE_SECONDS": grace, "HANDOFF_METRICS_GRACE_SECONDS": grace}
+    return {name: str(value) for name, value in values.items()}
 
 
 def elapsed(since):

@@ -56,9 +56,10 @@ def receiver():
 def running(stack, receiver):
     stack.seeded = stack.seed(SEED % {"handovers": HANDOVERS, "deployments": DEPLOYMENTS,
                                       "url": receiver.url})
+    stack.env.update(sweeping(seconds=1, grace=2))  # beat rings the sweeps; the workers run them
     app = stack.processes.app(workers=2)
     stack.processes.worker("worker", concurrency=2)
-    stack.processes.beat(**sweeping(seconds=1, grace=2))
+    stack.processes.beat()
     return app
 
 
