@@ -41,6 +41,8 @@ IMPLIED_ERRORS = {
     "403": "Your role does not allow this",
     "404": "Not found, or outside your projects (a page past the end of a list, too)",
     "415": "The body is not in a media type this operation reads",
+    "503": "A service Handoff needs (the database, Redis) is away for a moment: `detail` says which. "
+           "Retry after `Retry-After` seconds (README, \"When a service restarts\")",
 }
 
 
@@ -82,12 +84,14 @@ class AutoSchema(SpectacularAutoSchema):
             responses.setdefault(code, {"description": IMPLIED_ERRORS[code]})
         error = self.resolve_serializer(ErrorSerializer, "response").ref
         for code, response in responses.items():
-            if code.startswith("4") and "content" not in response:
+            if (code.startswith("4") or code == "503") and "content" not in response:
                 response["content"] = {"application/json": {"schema": error}}
+        responses["503"].setdefault("headers", {"Retry-After": {
+            "schema": {"type": "integer"}, "description": "Seconds to wait before trying again."}})
         return dict(sorted(responses.items()))
 
     def _implied_error_codes(self):
-        codes = []
+        codes = ["503"]  # any operation, while its database or Redis is away (handoff.core.outages)
         if any(not isinstance(p, permissions.AllowAny) for p in self.view.get_permissions()):
             codes.append("401")
             # A write may be beyond your role; so may a read of a view that says so
