@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.faults]
 
 HANDOVERS = 4
 DEPLOYMENTS = 3  # the first two are posted breaching figures; the third, figures within its contract
-QUICK = 3  # seconds, scaled: the longest a request may take while Redis is away
+QUICK = 5  # seconds, scaled: the longest a request may take while Redis is away (6+ s when it retried)
 DONE = 180  # seconds, scaled: for every run, batch and delivery to be done after Redis is back
 
 SEED = """
