@@ -81,6 +81,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "handoff.core.observability.RequestIdMiddleware",
+    "handoff.core.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -443,9 +445,29 @@ CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 
+# --- Operations: logs, metrics, the operator token ---------------------------------
+# One JSON object per log line in production (LOG_FORMAT=json, the default when
+# DEBUG is off), plain text in development. Every record of a request or task
+# carries its request_id (README, "Logs and metrics").
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "") or ("text" if DEBUG else "json")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text; got {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "handoff.core.observability.ContextFilter"}},
+    "formatters": {
+        "json": {"()": "handoff.core.observability.json_formatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context"]},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+# With JSON logs the worker and beat keep this configuration instead of Celery's
+# own text handlers, so their lines are JSON too.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT == "text"
+# Presented as `Authorization: Bearer <token>`, it opens /metrics and the details
+# of /health/; unset, /metrics does not exist and /health/ says only ok or not.
+HANDOFF_OPERATOR_TOKEN = os.environ.get("HANDOFF_OPERATOR_TOKEN", "")

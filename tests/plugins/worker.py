@@ -161,6 +161,8 @@ def _celery_worker_session(django_db_setup, django_db_blocker, tmp_path_factory,
         # The worker's emails go to the session's SMTP server (tests/plugins/smtp.py).
         "EMAIL_HOST": smtp_server_session.host,
         "EMAIL_PORT": str(smtp_server_session.port),
+        # JSON lines, as in production: tests/core/test_request_id.py follows a request id into them.
+        "LOG_FORMAT": "json",
     }
     command = [sys.executable, "-m", "celery", "-A", "handoff", "worker", "-Q", queue, "-n", nodename,
                "--pool", "prefork", "--concurrency", "1", "--loglevel", "INFO",
