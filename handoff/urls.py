@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 from handoff.contracts import card_views
 from handoff.contracts.api.urls import router as contracts_router
 from handoff.contracts.api.urls import urlpatterns as contracts_api_urls
+from handoff.core import metrics as core_metrics
 from handoff.core import views as core_views
 from handoff.dashboards import views as dashboard_views
 from handoff.dashboards.api import views as dashboard_api
@@ -39,6 +40,7 @@ api_v1 = [
 urlpatterns = [
     path("", dashboard_views.home, name="home"),
     path("health/", core_views.health, name="health"),
+    path("metrics", core_metrics.metrics, name="metrics"),
     path("accounts/", include("accounts.urls")),
     path("", include("handoff.teams.urls")),
     path("", include("handoff.handovers.urls")),
