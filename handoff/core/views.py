@@ -9,13 +9,19 @@ from django.views.decorators.csrf import csrf_exempt
 from . import health as health_checks
 from . import outages
 from .api import SERVER_ERROR
+from .observability import presents_operator_token
 
 
 @never_cache
 def health(request):
-    """Database, broker and worker status as JSON; 503 when something is down."""
+    """Database, broker and worker status as JSON; 503 when something is down.
+    Load balancers get only ``{"ok": ...}``; the checks' details (versions, host
+    names, errors) only the operator presenting HANDOFF_OPERATOR_TOKEN."""
     report = health_checks.report()
-    return JsonResponse(report, status=200 if report["ok"] else 503)
+    status = 200 if report["ok"] else 503
+    if not presents_operator_token(request):
+        return JsonResponse({"ok": report["ok"]}, status=status)
+    return JsonResponse(report, status=status)
 
 
 def _is_api(request):

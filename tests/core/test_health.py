@@ -1,4 +1,5 @@
-"""/health/: database, broker and worker, 200 when all are up, 503 naming what is down."""
+"""/health/: database, broker and worker, 200 when all are up, 503 naming what is down
+to the operator (HANDOFF_OPERATOR_TOKEN); anyone else learns only ok or not."""
 
 import os
 import subprocess
@@ -10,6 +11,23 @@ from tests.plugins.services import redis_url
 from tests.timing import scaled, wait_until
 
 CLOSED_PORT = "redis://127.0.0.1:1/0"
+OPERATOR_TOKEN = "operator-token-for-the-health-tests"
+
+
+@pytest.fixture
+def client(client, settings):
+    """The operator's client: every request presents the operator token."""
+    settings.HANDOFF_OPERATOR_TOKEN = OPERATOR_TOKEN
+    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {OPERATOR_TOKEN}"
+    return client
+
+
+@pytest.fixture
+def anonymous(settings):
+    from django.test import Client
+
+    settings.HANDOFF_OPERATOR_TOKEN = OPERATOR_TOKEN
+    return Client()
 
 
 @pytest.fixture
@@ -134,3 +152,28 @@ def test_worker_check_is_steady_over_repeated_probes(client, celery_worker, with
     with_broker(redis_url())
     for _ in range(5):
         assert celery_worker.nodename in client.get("/health/").json()["worker"]["workers"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("authorization", [None, "Bearer wrong-token", f"Token {OPERATOR_TOKEN}", "Bearer "])
+def test_without_the_operator_token_only_ok_is_told(anonymous, with_broker, authorization):
+    with_broker(CLOSED_PORT)
+    headers = {"HTTP_AUTHORIZATION": authorization} if authorization else {}
+    response = anonymous.get("/health/", **headers)
+    assert response.status_code == 503
+    assert response.json() == {"ok": False}
+
+
+@pytest.mark.django_db
+def test_no_operator_token_configured_tells_everyone_only_ok(anonymous, settings, with_broker):
+    settings.HANDOFF_OPERATOR_TOKEN = ""
+    with_broker(CLOSED_PORT)
+    response = anonymous.get("/health/", HTTP_AUTHORIZATION="Bearer ")
+    assert (response.status_code, response.json()) == (503, {"ok": False})
+
+
+@pytest.mark.worker
+def test_a_load_balancer_without_the_token_sees_ok_true(anonymous, celery_worker, with_broker):
+    with_broker(redis_url())
+    response = anonymous.get("/health/")
+    assert (response.status_code, response.json()) == (200, {"ok": True})
