@@ -223,7 +223,9 @@ def main():
                    # Production settings, but plain HTTP on loopback (no TLS proxy in front).
                    "DEBUG": "0", "SECRET_KEY": "bench-ingest-" + "x" * 50, "ALLOWED_HOSTS": "127.0.0.1",
                    "SECURE_SSL_REDIRECT": "0",
-                   "LOG_LEVEL": "WARNING"}
+                   "LOG_LEVEL": "WARNING",
+                   # As measured before gunicorn.conf.py: sync workers, never recycled mid-run.
+                   "GUNICORN_THREADS": "1", "GUNICORN_MAX_REQUESTS": "0"}
             migrate = [PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"]
             subprocess.run(migrate, cwd=ROOT, env=env, check=True)
             made = json.loads(subprocess.run([PYTHON, "-c", SETUP.format(deployments=DEPLOYMENTS)], cwd=ROOT,

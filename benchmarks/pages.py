@@ -198,7 +198,9 @@ def main():
                "STATIC_ROOT": str(Path(tmp) / "static"),
                # Production settings, but plain HTTP on loopback (no TLS proxy in front).
                "DEBUG": "0", "SECRET_KEY": "bench-pages-" + "x" * 50, "ALLOWED_HOSTS": "127.0.0.1",
-               "SECURE_SSL_REDIRECT": "0", "LOG_LEVEL": "WARNING"}
+               "SECURE_SSL_REDIRECT": "0", "LOG_LEVEL": "WARNING",
+               # gunicorn.conf.py would recycle workers mid-measurement; the flags below say the rest.
+               "GUNICORN_MAX_REQUESTS": "0"}
         ensure_volume(url, env, args.scale)
         subprocess.run([PYTHON, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env,
                        check=True)

@@ -239,6 +239,23 @@ def measure(storage, size, chunk, tmp):
         env.update(store.env)
     server = None
     try:
+    with tempfile.TemporaryDirectory(prefix="handoff-bench-") as tmp:
+        tmp = Path(tmp)
+        (tmp / "uploads").mkdir()
+        env = {
+            **os.environ,
+            "DEBUG": "1",
+            "MEDIA_ROOT": str(tmp / "media"),
+            "FILE_UPLOAD_TEMP_DIR": str(tmp / "uploads"),
+            "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{tmp / 'bench.sqlite3'}",
+            "HANDOFF_MAX_UPLOAD_BYTES": str(max(size + 1024**2, 2 * 1024**3)),
+            "DJANGO_SETTINGS_MODULE": "handoff.settings",
+            "LOG_LEVEL": "WARNING",
+            # As measured before gunicorn.conf.py: one sync worker, never recycled.
+            "GUNICORN_THREADS": "1",
+            "GUNICORN_MAX_REQUESTS": "0",
+        }
+        env.pop("REDIS_URL", None)  # embedded: no broker needed for an upload
         migrate = [PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"]
         subprocess.run(migrate, cwd=ROOT, env=env, check=True)
         token, handover_id = subprocess.run(
