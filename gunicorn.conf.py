@@ -39,6 +39,15 @@ SHARED_MEMORY = "/dev/shm"  # noqa: S108
 if os.path.isdir(SHARED_MEMORY):
     worker_tmp_dir = SHARED_MEMORY
 
+# gunicorn's control socket (gunicornc) is one path per user ($HOME/.gunicorn/gunicorn.ctl): two
+# servers of one user would take it from each other, and the image's user has no home to write
+# to. Signals do the same work (HUP reloads, TERM stops gracefully, TTIN/TTOU add or remove a
+# process); GUNICORN_CONTROL_SOCKET=<path> turns it on.
+if os.environ.get("GUNICORN_CONTROL_SOCKET"):
+    control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
+else:
+    control_socket_disable = True
+
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 errorlog = "-"
 # One access line per request on standard output, carrying the request id the app gave
