@@ -1091,6 +1091,7 @@ API_CONTRACT_FILES, API_CANDIDATES, API_COMPARISON = 8, 8, 9
 NOT_MEASURED = {
     "login": "the login form, for anonymous visitors; reads no data (a logged-in user is redirected)",
     "health": "a status probe for load balancers, not a page; its queries are the health checks",
+    "metrics": "Prometheus' scrape for the operator: one GROUP BY over the runs, whatever their number",
     "handovers:download_artifact": "streams one file found by one scoped lookup; lists nothing",
     "contracts:download_file": "streams one contract file found by one scoped lookup; lists nothing",
     "api-artifact-download": "streams one file found by one scoped lookup; lists nothing",
