@@ -12,6 +12,8 @@ RUN /opt/venv/bin/pip install --require-hashes -r /tmp/requirements.lock
 
 # --- runtime: the app, as a user without privileges -------------------------------
 FROM python:3.11-slim
+# Production settings by default. The broker and cache folders are used only without
+# REDIS_URL (a one-off `docker run … manage.py check --deploy`): /tmp, where the user may write.
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -19,7 +21,9 @@ ENV PATH=/opt/venv/bin:$PATH \
     DEBUG=0 \
     MEDIA_ROOT=/data/media \
     STATIC_ROOT=/app/staticfiles \
-    PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus
+    PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus \
+    HANDOFF_BROKER_DIR=/tmp/handoff-broker \
+    HANDOFF_CACHE_DIR=/tmp/handoff-cache
 RUN groupadd --system --gid 10001 handoff \
     && useradd --system --uid 10001 --gid handoff --home-dir /app --shell /usr/sbin/nologin handoff \
     && mkdir -p /data/media \
