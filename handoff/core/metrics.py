@@ -17,6 +17,7 @@ no domain app).
 
 import fcntl
 import json
+import logging
 import os
 import time
 from pathlib import Path
@@ -29,6 +30,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from .observability import presents_operator_token
 
+log = logging.getLogger(__name__)
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 REQUEST_LATENCY = Histogram(
     "handoff_http_request_duration_seconds", "Time from request to response, by route (the view's name)",
@@ -120,9 +122,7 @@ def _counted(outcome):
         try:
             count_task(getattr(sender, "name", None) or str(sender), outcome)
         except Exception:  # a metric must never fail the task it counts
-            import logging
-
-            logging.getLogger(__name__).warning("could not count a task outcome", exc_info=True)
+            log.warning("could not count a task outcome", exc_info=True)
 
     return receiver
 

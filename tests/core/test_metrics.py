@@ -141,6 +141,25 @@ def test_a_failed_task_is_counted_as_failed(scrape):
     assert value(scrape(), "handoff_celery_tasks_total", task=name, outcome="failed") == before + 1
 
 
+@shared_task(bind=True, max_retries=1)
+def _retries_once(self):
+    if self.request.retries == 0:
+        raise self.retry(countdown=0)
+    return "second try"
+
+
+@pytest.mark.django_db
+def test_a_retried_task_is_counted_as_retried_then_succeeded(scrape):
+    name = _retries_once.name
+    before = scrape()
+    assert _retries_once.apply(throw=False).get() == "second try"
+    after = scrape()
+    for outcome in ("retried", "succeeded"):
+        added = (value(after, "handoff_celery_tasks_total", task=name, outcome=outcome)
+                 - value(before, "handoff_celery_tasks_total", task=name, outcome=outcome))
+        assert added == 1, outcome
+
+
 @pytest.mark.worker
 def test_tasks_a_worker_ran_are_counted_where_the_web_process_reads_them(scrape, celery_worker):
     name = probe.name
