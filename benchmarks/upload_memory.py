@@ -115,6 +115,8 @@ def wait_for(port, timeout=30):
     while time.monotonic() < deadline:
         try:
             # /health/ pings the worker (2 s when embedded): any answer, 503 included, means up.
+            # Embedded, /health/ waits 2 s for a worker's ping (none runs here): a 2 s
+            # timeout left it racing that wait, and the answer was often dropped.
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
             conn.request("GET", "/health/")
             conn.getresponse().read()
