@@ -115,8 +115,6 @@ def wait_for(port, timeout=30):
     while time.monotonic() < deadline:
         try:
             # /health/ pings the worker (2 s when embedded): any answer, 503 included, means up.
-            # Embedded, /health/ waits 2 s for a worker's ping (none runs here): a 2 s
-            # timeout left it racing that wait, and the answer was often dropped.
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
             conn.request("GET", "/health/")
             conn.getresponse().read()
@@ -234,6 +232,9 @@ def measure(storage, size, chunk, tmp):
         "HANDOFF_MAX_UPLOAD_BYTES": str(max(size + 1024**2, 2 * 1024**3)),
         "DJANGO_SETTINGS_MODULE": "handoff.settings",
         "LOG_LEVEL": "WARNING",
+        # As measured before gunicorn.conf.py: one sync worker, never recycled.
+        "GUNICORN_THREADS": "1",
+        "GUNICORN_MAX_REQUESTS": "0",
     }
     env.pop("REDIS_URL", None)  # embedded: no broker needed for an upload
     store = S3Server(tmp) if storage == "s3" else None
@@ -241,23 +242,6 @@ def measure(storage, size, chunk, tmp):
         env.update(store.env)
     server = None
     try:
-    with tempfile.TemporaryDirectory(prefix="handoff-bench-") as tmp:
-        tmp = Path(tmp)
-        (tmp / "uploads").mkdir()
-        env = {
-            **os.environ,
-            "DEBUG": "1",
-            "MEDIA_ROOT": str(tmp / "media"),
-            "FILE_UPLOAD_TEMP_DIR": str(tmp / "uploads"),
-            "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{tmp / 'bench.sqlite3'}",
-            "HANDOFF_MAX_UPLOAD_BYTES": str(max(size + 1024**2, 2 * 1024**3)),
-            "DJANGO_SETTINGS_MODULE": "handoff.settings",
-            "LOG_LEVEL": "WARNING",
-            # As measured before gunicorn.conf.py: one sync worker, never recycled.
-            "GUNICORN_THREADS": "1",
-            "GUNICORN_MAX_REQUESTS": "0",
-        }
-        env.pop("REDIS_URL", None)  # embedded: no broker needed for an upload
         migrate = [PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"]
         subprocess.run(migrate, cwd=ROOT, env=env, check=True)
         token, handover_id = subprocess.run(
