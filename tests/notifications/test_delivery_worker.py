@@ -22,10 +22,10 @@ from handoff.teams.models import Role
 from handoff.validation import tasks as validation_tasks
 from handoff.validation.models import RunState, ValidationRun
 from tests.factories import MEASURED, ProjectFactory, member, ready_draft
+from tests.faults.servers import PrivateRedis, kill_tree
 from tests.plugins.services import need, on_postgres
 from tests.plugins.worker import _database_url, assert_ran_in_worker
 from tests.timing import scaled, wait_until
-from tests.validation.test_resilience import PrivateRedis, _kill_tree
 
 from .conftest import awaiting_review
 
@@ -124,7 +124,7 @@ class Processes:
     def close(self):
         for process in self.workers:
             if process.poll() is None:
-                _kill_tree(process)
+                kill_tree(process)
         self.redis.stop()
 
 

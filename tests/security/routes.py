@@ -17,6 +17,8 @@ SPECS = {
     "home": Spec(),
     # 200 or 503 depending on the services running (tests/core/test_health.py)
     "health": Spec(public=True, expect={}),
+    # Only for the operator's token (tests/core/test_metrics.py); with none configured, as here, a 404
+    "metrics": Spec(public=True, expect={"GET": 404}),
     "login": Spec(public=True, expect={}),
     "logout": Spec(public=True, expect={"GET": 405}),
     "password_change": Spec(),
