@@ -8,6 +8,7 @@ DATABASE_URL and REDIS_URL it runs on PostgreSQL and Redis. See README.md,
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -67,6 +68,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_filters",
     "django_htmx",
+    "axes",
     "accounts",
     "handoff.core",
     "handoff.audit",
@@ -95,6 +97,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "handoff.core.middleware.DomainErrorMiddleware",
     "handoff.core.outages.OutageMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "handoff.urls"
@@ -266,6 +269,37 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- Accounts: lockout and tokens ---
+# django-axes counts failed log-ins (login page and POST /api/v1/auth/token/) per
+# account, from whatever address: LIMIT failures within COOLOFF minutes lock that
+# account for COOLOFF minutes from the last of them. Only the username is counted,
+# never the address alone, so one office behind a NAT is not locked out by one
+# person's typos, and an attacker spreading guesses over many addresses is still
+# stopped. The price: anyone can lock a known account for the cool-off
+# (`manage.py axes_reset_username <name>` unlocks it at once). A refused attempt
+# during the lockout does not extend it, so the time the message names holds; a
+# right password resets the count. Attempts are kept in the database, which
+# every web process shares on SQLite and PostgreSQL alike and which a Redis
+# restart does not empty.
+AXES_FAILURE_LIMIT = env_int("HANDOFF_LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("HANDOFF_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+# The address recorded with each attempt: behind the TLS proxy, the one it appended to X-Forwarded-For.
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
+# axes warns when the address is not counted, against lockouts by user agent or cookie
+# alone, which a client can rotate; a username it cannot.
+SILENCED_SYSTEM_CHECKS = [*globals().get("SILENCED_SYSTEM_CHECKS", ()), "axes.W006"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out account before a password is checked
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 # --- Internationalisation -------------------------------------------------

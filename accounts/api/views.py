@@ -1,8 +1,10 @@
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.response import Response
+
+from .. import lockout
 
 WRONG_CREDENTIALS = "Unable to log in with provided credentials."
 
@@ -20,6 +22,11 @@ class ObtainTokenView(ObtainAuthToken):
         # would turn it into a 403.
         return 'Token realm="api"'
 
+    def get_serializer_context(self):
+        # authenticate() gets Django's request, as on the login page: axes reads
+        # and marks it (``axes_locked_out``), and its middleware looks there.
+        return {**super().get_serializer_context(), "request": self.request._request}
+
     @extend_schema(
         summary="Get your API token",
         request=inline_serializer("TokenRequest", {"username": serializers.CharField(),
@@ -29,13 +36,27 @@ class ObtainTokenView(ObtainAuthToken):
             400: OpenApiResponse(description="A field is missing or the body is not JSON."),
             401: OpenApiResponse(description="Wrong username or password, or an inactive account: "
                                              "the same answer for each, so it tells nobody which."),
+            429: OpenApiResponse(
+                response=inline_serializer("LockedOut", {"detail": serializers.CharField()}),
+                description="Too many failed attempts for this account (HANDOFF_LOGIN_FAILURE_LIMIT within "
+                            "HANDOFF_LOGIN_COOLOFF_MINUTES): it is locked, even for the right password. "
+                            "`detail` says when to try again; the `Retry-After` header gives the seconds.",
+                examples=[OpenApiExample("Locked out", value={
+                    "detail": "Too many failed log-in attempts for this account: it is locked. Try again "
+                              "after 04:32 UTC (in 15 minutes), or ask an administrator to unlock it."})],
+            ),
         },
         auth=[],
         tags=["auth"],
     )
     def post(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
-        if not serializer.is_valid() and set(serializer.errors) == {"non_field_errors"}:
+        valid = serializer.is_valid()
+        refused = lockout.lockout_of(request._request)
+        if refused is not None:
+            message, wait = refused
+            raise exceptions.Throttled(wait=wait, detail=message)
+        if not valid and set(serializer.errors) == {"non_field_errors"}:
             # AuthTokenSerializer found no active account with these credentials.
             raise exceptions.AuthenticationFailed(WRONG_CREDENTIALS)
         serializer.is_valid(raise_exception=True)
