@@ -8,6 +8,7 @@ DATABASE_URL and REDIS_URL it runs on PostgreSQL and Redis. See README.md,
 """
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -301,6 +302,13 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out account before a password is checked
     "django.contrib.auth.backends.ModelBackend",
 ]
+
+# Metrics posts per ingestion token (POST /api/v1/deployments/{id}/metrics/): N per
+# second, minute, hour or day ("600/min"), counted in the shared cache; over it is a 429.
+HANDOFF_INGEST_RATE = os.environ.get("HANDOFF_INGEST_RATE", "600/min")
+if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", HANDOFF_INGEST_RATE):
+    raise ImproperlyConfigured(f"HANDOFF_INGEST_RATE must be a number of posts per s, min, hour or day, "
+                               f"such as 600/min; got {HANDOFF_INGEST_RATE!r}")
 
 # --- Internationalisation -------------------------------------------------
 LANGUAGE_CODE = "en-gb"

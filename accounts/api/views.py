@@ -55,7 +55,9 @@ class ObtainTokenView(ObtainAuthToken):
         refused = lockout.lockout_of(request._request)
         if refused is not None:
             message, wait = refused
-            raise exceptions.Throttled(wait=wait, detail=message)
+            error = exceptions.Throttled(detail=message)
+            error.wait = wait  # for Retry-After; given to Throttled(), DRF would add to the message
+            raise error
         if not valid and set(serializer.errors) == {"non_field_errors"}:
             # AuthTokenSerializer found no active account with these credentials.
             raise exceptions.AuthenticationFailed(WRONG_CREDENTIALS)

@@ -130,6 +130,7 @@ def test_ten_wrong_passwords_lock_the_token_endpoint_and_say_when_to_retry(trave
     assert response["Content-Type"] == "application/json"
     assert response["Retry-After"] == str(15 * 60)
     detail = response.json()["detail"]
+    assert detail.endswith("or ask an administrator to unlock it.")
     assert RETRY.search(detail).groups() == (f"{timezone.now() + timedelta(minutes=15):%H:%M}", "15")
     assert "token" not in response.json()
 

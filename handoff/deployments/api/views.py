@@ -9,8 +9,14 @@ outside the token's project is a 404. People read what was posted at
 ``GET /deployments/{id}/observations/``.
 """
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import exceptions, mixins, status, viewsets
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
@@ -25,6 +31,7 @@ from ..filters import DeploymentFilter
 from ..models import Deployment, DeploymentStatus, IngestionToken
 from . import serializers as s
 from .authentication import HasIngestionToken, IngestionTokenAuthentication
+from .throttling import IngestionTokenThrottle
 
 ERRORS = {
     400: OpenApiResponse(description="Bad input: a message per field"),
@@ -137,12 +144,23 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         description="Authenticated by the project's ingestion token only: `Authorization: Bearer hoi_…`. "
                     "Stores every observation or none (a 400 names the field at fault, such as "
                     "`observations[3].metric`). A deployment of another project is a 404; one that is no "
-                    "longer active a 409; an unknown or revoked token a 401.",
+                    "longer active a 409; an unknown or revoked token a 401. Each token may post "
+                    "`HANDOFF_INGEST_RATE` times per period (600 a minute unless configured); a post over "
+                    "it is a 429, stores nothing, and says when to try again (also in `Retry-After`).",
         tags=TAGS, request=s.MetricsInputSerializer,
-        responses={202: s.MetricsStoredSerializer, 400: ERRORS[400], 404: ERRORS[404], 409: ERRORS[409]},
+        responses={202: s.MetricsStoredSerializer, 400: ERRORS[400], 404: ERRORS[404], 409: ERRORS[409],
+                   429: OpenApiResponse(
+                       response=inline_serializer("IngestionThrottled", {"detail": serializers.CharField()}),
+                       description="This token posted more than its rate allows: nothing was stored. "
+                                   "`Retry-After` gives the seconds until the next window.",
+                       examples=[OpenApiExample("Over the rate", value={
+                           "detail": "This ingestion token may post at most 600 times per minute; nothing of "
+                                     "this post was stored. Try again in 12 seconds (see Retry-After), or "
+                                     "send more observations per post."})])},
     )
     @action(detail=True, methods=["post"], authentication_classes=[IngestionTokenAuthentication],
-            permission_classes=[HasIngestionToken], filter_backends=[])
+            permission_classes=[HasIngestionToken], throttle_classes=[IngestionTokenThrottle],
+            filter_backends=[])
     def metrics(self, request, pk=None):
         token = request.auth
         # Found within the token's project before the body is read: elsewhere is a 404, exists or not.
