@@ -15,6 +15,7 @@ from datetime import timedelta
 from axes.helpers import get_cool_off, get_failure_limit
 from axes.models import AccessAttempt
 from axes.signals import user_locked_out
+from axes.utils import reset
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.dispatch import receiver
@@ -67,6 +68,14 @@ def lockout_of(request):
     username = (getattr(request, "axes_credentials", None) or {}).get("username")
     until = locked_until(username, request) or timezone.now() + (get_cool_off(request) or timedelta(0))
     return lockout_message(until), retry_after_seconds(until)
+
+
+def forget_failures(user):
+    """A right password outside the login page (the token endpoint) resets the
+    count as a log-in does: axes resets it on Django's user_logged_in signal,
+    which only a session log-in sends."""
+    if settings.AXES_RESET_ON_SUCCESS:
+        reset(username=user.get_username())
 
 
 def lockout_response(request, original_response, credentials):

@@ -9,4 +9,5 @@ urlpatterns = [
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("token/", views.api_token, name="api_token"),
+    path("token/<int:pk>/revoke/", views.revoke_api_token, name="revoke_api_token"),
 ]

@@ -41,7 +41,7 @@ SETUP = """
 import django
 django.setup()
 from django.contrib.auth import get_user_model
-from rest_framework.authtoken.models import Token
+from accounts.services import create_api_token
 from handoff.handovers import services
 from handoff.teams.models import Project, Role, RoleAssignment, Team
 
@@ -53,7 +53,7 @@ project = Project.objects.create(team=team, name="Bench", slug="bench")
 RoleAssignment.objects.create(user=dana, project=project, role=Role.DATA_SCIENTIST)
 model = services.create_model(dana, project, name="bench-model")
 handover = services.create_handover(dana, model, version_label="1.0.0")
-print(Token.objects.create(user=dana).key, handover.pk)
+print(create_api_token(dana, name="benchmark")[1], handover.pk)
 """
 
 

@@ -544,3 +544,27 @@ class ContractSignatureFactory(factory.django.DjangoModelFactory):
     signer = factory.SubFactory(UserFactory)
     role = Role.DATA_SCIENTIST
     terms_sha256 = "0" * 64
+
+
+# --- accounts: API tokens ---------------------------------------------------------------------
+
+from accounts.models import ApiToken  # noqa: E402
+
+
+class ApiTokenFactory(factory.django.DjangoModelFactory):
+    """A stored token; use ``api_token(user)`` to get one with its secret."""
+
+    class Meta:
+        model = ApiToken
+
+    user = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"Script {n}")
+    prefix = "hat_test"
+    digest = factory.Sequence(lambda n: hashlib.sha256(f"api token {n}".encode()).hexdigest())
+
+
+def api_token(user, name="Test script"):
+    """The secret of a new API token of ``user``, made as the service makes it (``Authorization: Token``)."""
+    from accounts.services import create_api_token
+
+    return create_api_token(user, name=name)[1]

@@ -24,11 +24,10 @@ def setup():
 
     django.setup()
     from django.utils import timezone
-    from rest_framework.authtoken.models import Token
 
     from handoff.handovers.models import HandoverState
     from handoff.teams.models import Role
-    from tests.factories import ProjectFactory, member, ready_draft
+    from tests.factories import ProjectFactory, api_token, member, ready_draft
 
     project = ProjectFactory()
     scientist = member(project, Role.DATA_SCIENTIST)
@@ -41,7 +40,7 @@ def setup():
     handover.awaiting_review_since = timezone.now()
     handover.save()
     print(json.dumps({"handover": handover.pk,
-                      "tokens": [Token.objects.create(user=user).key for user in engineers]}))
+                      "tokens": [api_token(user) for user in engineers]}))
 
 
 def serve(port, folder):

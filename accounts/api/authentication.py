@@ -4,14 +4,23 @@ Listed first in ``REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"]`` so that a
 missing or bad credential answers 401 with ``WWW-Authenticate: Token``
 (DRF takes the status from the first authentication class; a session first
 would turn every 401 into a 403).
+
+The key is looked up by its sha256 (``accounts.ApiToken``); the request's
+``auth`` is the ApiToken, whose last use is noted at most once a minute.
 """
 
 import re
 
 from rest_framework import authentication, exceptions
 
+from handoff.core.errors import Unauthenticated
+
+from .. import services
+
 HOW = "Send 'Authorization: Token <your token>'; get a token from POST /api/v1/auth/token/."
-TOKEN_KEY = re.compile(r"[0-9a-f]{40}")
+# Tokens made here ("hat_" and 43 URL-safe characters), and the 40 hex digits of those
+# carried over from before (accounts migration 0003).
+TOKEN_KEY = re.compile(rf"{services.TOKEN_PREFIX}[A-Za-z0-9_-]{{43}}|[0-9a-f]{{40}}")
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
@@ -31,11 +40,9 @@ class TokenAuthentication(authentication.TokenAuthentication):
         # A key of the wrong shape cannot exist; do not send it to the database.
         if not TOKEN_KEY.fullmatch(key):
             raise exceptions.AuthenticationFailed("Invalid token.")
-        token = self.get_model().objects.select_related("user").filter(key=key).first()
-        if token is None:
-            raise exceptions.AuthenticationFailed(
-                "Invalid token: it does not exist or was replaced by a newer one."
-            )
-        if not token.user.is_active:
-            raise exceptions.AuthenticationFailed("This account is inactive.")
+        try:
+            token = services.token_from_secret(key)
+        except Unauthenticated as error:
+            raise exceptions.AuthenticationFailed(error.message) from None
+        services.note_use(token)
         return (token.user, token)

@@ -99,6 +99,17 @@ def test_a_right_password_resets_the_count(client):
     assert log_in(client, "priya", PASSWORD).status_code == 302
 
 
+def test_a_right_password_on_the_token_endpoint_resets_the_count_too():
+    UserFactory(username="priya")
+    for _ in range(9):
+        get_token("priya", "wrong")
+    assert get_token("priya", PASSWORD).status_code == 200
+
+    for _ in range(9):
+        assert get_token("priya", "wrong").status_code == 401
+    assert get_token("priya", PASSWORD).status_code == 200
+
+
 def test_a_locked_account_does_not_lock_another_from_the_same_address(client):
     UserFactory(username="priya")
     UserFactory(username="omar")

@@ -1,11 +1,13 @@
 """POST /api/v1/auth/token/ and ``Authorization: Token <key>``."""
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.models import ApiToken
+from accounts.services import revoke_api_token
+from handoff.core.tokens import digest
 from handoff.teams.models import Role
-from tests.factories import PASSWORD, ProjectFactory, UserFactory, member
+from tests.factories import PASSWORD, ProjectFactory, UserFactory, api_token, member
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +32,9 @@ def test_correct_credentials_give_a_token_that_works(api, dana):
     response = api.post(TOKEN_URL, {"username": "dana", "password": PASSWORD})
     assert response.status_code == 200
     token = response.json()["token"]
-    assert token == Token.objects.get(user=dana).key
+    stored = ApiToken.objects.get(user=dana)
+    assert stored.digest == digest(token) and token.startswith(stored.prefix)
+    assert stored.name.startswith("API login ")
 
     api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     projects = api.get("/api/v1/projects/")
@@ -38,11 +42,14 @@ def test_correct_credentials_give_a_token_that_works(api, dana):
     assert [p["slug"] for p in projects.json()["results"]] == ["detector"]
 
 
-def test_asking_again_gives_the_same_token(api, dana):
+def test_asking_again_gives_a_new_token_and_the_first_still_works(api, dana):
     first = api.post(TOKEN_URL, {"username": "dana", "password": PASSWORD}).json()["token"]
     second = api.post(TOKEN_URL, {"username": "dana", "password": PASSWORD}).json()["token"]
-    assert first == second
-    assert Token.objects.count() == 1
+    assert first != second
+    assert ApiToken.objects.filter(user=dana).count() == 2
+    for token in (first, second):
+        api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        assert api.get("/api/v1/projects/").status_code == 200
 
 
 def test_form_encoded_credentials_work_too(api, dana):
@@ -56,7 +63,7 @@ def test_wrong_password_is_a_401_with_a_clear_message_and_no_token(api, dana):
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == 'Token realm="api"'
     assert response.json() == {"detail": "Unable to log in with provided credentials."}
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
 
 
 def test_unknown_user_gets_the_same_answer_as_a_wrong_password(api, dana):
@@ -72,7 +79,7 @@ def test_inactive_user_gets_no_token(api, dana):
     response = api.post(TOKEN_URL, {"username": "dana", "password": PASSWORD})
     assert response.status_code == 401
     assert response.json() == {"detail": "Unable to log in with provided credentials."}
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
 
 
 def test_missing_fields_are_named(api, dana):
@@ -99,7 +106,8 @@ def test_a_stale_token_header_does_not_stop_getting_a_new_token(api, dana):
     ("header", "message"),
     [
         ("Token abc", "Invalid token."),
-        ("Token " + "0" * 40, "Invalid token: it does not exist or was replaced by a newer one."),
+        ("Token " + "0" * 40, "Invalid token: nobody was given this token, or it was mistyped."),
+        ("Token hat_" + "A" * 43, "Invalid token: nobody was given this token, or it was mistyped."),
         ("Token", "Invalid token header. No credentials provided."),
         ("Token a b", "Invalid token header. Token string should not contain spaces."),
         ("Bearer x", "The 'Bearer' authorization scheme is not accepted."),
@@ -107,7 +115,8 @@ def test_a_stale_token_header_does_not_stop_getting_a_new_token(api, dana):
     ],
 )
 def test_malformed_or_unknown_token_is_a_401_with_a_clear_message(api, dana, header, message):
-    token = Token.objects.create(user=dana)
+    key = api_token(dana)
+    before = list(ApiToken.objects.values("digest", "revoked_at"))
     api.credentials(HTTP_AUTHORIZATION=header)
     response = api.get("/api/v1/projects/")
     assert response.status_code == 401
@@ -116,27 +125,30 @@ def test_malformed_or_unknown_token_is_a_401_with_a_clear_message(api, dana, hea
     assert detail.startswith(message)
     assert "Authorization: Token <your token>" in detail
     # Nothing changed: the real token still exists and still works.
-    assert list(Token.objects.values_list("key", flat=True)) == [token.key]
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert list(ApiToken.objects.values("digest", "revoked_at")) == before
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert api.get("/api/v1/projects/").status_code == 200
 
 
-def test_a_replaced_token_stops_working(api, dana):
-    from accounts.services import rotate_api_token
-
-    old = Token.objects.create(user=dana).key
-    new = rotate_api_token(dana).key
+def test_a_revoked_token_stops_working_and_says_so_and_the_others_go_on(api, dana):
+    old = api_token(dana, name="Old laptop")
+    other = api_token(dana, name="CI")
+    revoked = revoke_api_token(dana, ApiToken.objects.get(name="Old laptop"))
     api.credentials(HTTP_AUTHORIZATION=f"Token {old}")
-    assert api.get("/api/v1/projects/").status_code == 401
-    api.credentials(HTTP_AUTHORIZATION=f"Token {new}")
+    response = api.get("/api/v1/projects/")
+    assert response.status_code == 401
+    assert response.json()["detail"].startswith(
+        f"This token ({revoked.prefix}…, “Old laptop”) was revoked on "
+        f"{revoked.revoked_at:%Y-%m-%d %H:%M} UTC; create a new one.")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {other}")
     assert api.get("/api/v1/projects/").status_code == 200
 
 
 def test_token_of_a_deactivated_user_is_refused(api, dana):
-    token = Token.objects.create(user=dana)
+    key = api_token(dana)
     dana.is_active = False
     dana.save()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     response = api.get("/api/v1/projects/")
     assert response.status_code == 401
     assert response.json()["detail"].startswith("This account is inactive.")

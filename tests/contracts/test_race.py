@@ -20,13 +20,12 @@ import time
 import pytest
 import requests
 from django.conf import settings
-from rest_framework.authtoken.models import Token
 
 from handoff.contracts.models import Candidate
 from handoff.handovers.models import Handover, HandoverState, Review
 from handoff.teams.models import Role
 from tests.core.test_sqlite_races import sqlite_server  # noqa: F401 - the SQLite server fixture
-from tests.factories import ProjectFactory, agreed_contract, measured_candidate, member
+from tests.factories import ProjectFactory, agreed_contract, api_token, measured_candidate, member
 from tests.race import api_session, race
 from tests.timing import scaled, wait_until
 
@@ -39,7 +38,7 @@ def selection(postgres, live_server):
     contract = agreed_contract(project, scientist, engineers[0])
     candidates = [measured_candidate(contract, scientist) for _ in range(3)]
     # Tokens are made here: a thread that touched the ORM would leave a connection open.
-    sessions = [api_session(Token.objects.get_or_create(user=user)[0].key) for user in engineers]
+    sessions = [api_session(api_token(user)) for user in engineers]
     yield contract, candidates, sessions
     for session in sessions:
         session.close()
@@ -79,9 +78,9 @@ SETUP = textwrap.dedent("""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "handoff.settings")
     import django
     django.setup()
-    from rest_framework.authtoken.models import Token
     from handoff.teams.models import Role
-    from tests.factories import ProjectFactory, TeamFactory, UserFactory, agreed_contract, measured_candidate
+    from tests.factories import ProjectFactory, TeamFactory, UserFactory, agreed_contract, api_token
+    from tests.factories import measured_candidate
     from tests.factories import member
 
     # Named: the factories' sequences start again in this process, beside the server's own setup.
@@ -92,7 +91,7 @@ SETUP = textwrap.dedent("""
     contract = agreed_contract(project, scientist, engineers[0])
     candidates = [measured_candidate(contract, scientist).pk for _ in range(2)]
     print(json.dumps({"candidates": candidates,
-                      "tokens": [Token.objects.create(user=user).key for user in engineers]}))
+                      "tokens": [api_token(user) for user in engineers]}))
 """)
 
 

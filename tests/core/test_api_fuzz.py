@@ -30,7 +30,6 @@ import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, transaction
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import CHECKS, load_all_checks
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi import checks
@@ -41,6 +40,7 @@ from handoff.incidents.models import ActionItem, IncidentStatus
 from handoff.teams.models import Role
 from handoff.wsgi import application
 from tests.factories import (
+    ApiTokenFactory,
     AuditEventFactory,
     CheckResultFactory,
     DeploymentFactory,
@@ -50,6 +50,7 @@ from tests.factories import (
     ValidationRunFactory,
     accepted_handover,
     agreed_contract,
+    api_token,
     ingestion_token,
     measured_candidate,
     member,
@@ -125,7 +126,7 @@ def _keep_the_test_connection():
 
 
 def _token(user):
-    return {"Authorization": f"Token {Token.objects.create(user=user).key}"}
+    return {"Authorization": f"Token {api_token(user)}"}
 
 
 @pytest.fixture
@@ -178,6 +179,7 @@ def world(db):
         incidents=incidents, action_item=action_item,
         contract=contract, contract_labels=contract.artifacts.get(), candidate=candidate,
         product_manager=_token(product_manager), manager=_token(manager),
+        spare_api_token=ApiTokenFactory(user=scientist, name="Spare"),
     )
 
 
@@ -220,6 +222,9 @@ def _on_real_objects(case, world):
         headers = world.ingestion if path.endswith("/metrics/") else world.engineer
         if path.endswith("/value/"):
             headers = world.product_manager
+    elif path.startswith("/api/v1/auth/tokens/"):
+        # A token of the scientist's that the requests do not authenticate with: revoking it stops nothing.
+        values = {"id": world.spare_api_token.pk}
     elif path.startswith("/api/v1/ingestion-tokens/"):
         values, headers = {"id": world.token.pk}, world.engineer
     elif path.startswith("/api/v1/contracts/"):

@@ -4,11 +4,10 @@ lock puts the second after the first, which then sees the share the first
 took (``tests/race.py`` proves the two overlapped)."""
 
 import pytest
-from rest_framework.authtoken.models import Token
 
 from handoff.deployments.models import Deployment
 from handoff.teams.models import Role
-from tests.factories import ProjectFactory, accepted_handover, member
+from tests.factories import ProjectFactory, accepted_handover, api_token, member
 from tests.race import api_session, race
 
 pytestmark = pytest.mark.postgres
@@ -18,7 +17,7 @@ pytestmark = pytest.mark.postgres
 def people(postgres, live_server):
     project = ProjectFactory()
     engineers = member(project, Role.ML_ENGINEER), member(project, Role.ML_ENGINEER)
-    sessions = {user.pk: api_session(Token.objects.get_or_create(user=user)[0].key) for user in engineers}
+    sessions = {user.pk: api_session(api_token(user)) for user in engineers}
     yield project, engineers, sessions
     for session in sessions.values():
         session.close()

@@ -68,9 +68,9 @@ def test_an_unknown_token_is_a_401(deployment):
 
 
 def test_a_persons_api_token_does_not_post_metrics(deployment, engineer):
-    from rest_framework.authtoken.models import Token
+    from tests.factories import api_token
 
-    key = Token.objects.create(user=engineer).key
+    key = api_token(engineer)
     response = post(deployment.pk, {"observations": [observation()]}, header=f"Token {key}")
     assert response.status_code == 401 and "ingestion token" in response.json()["detail"]
     assert _nothing_stored()

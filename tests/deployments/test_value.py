@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from handoff.audit.models import AuditEvent
@@ -17,7 +16,14 @@ from handoff.deployments import services
 from handoff.deployments.models import Deployment, MetricBatch, MetricObservation
 from handoff.incidents.models import Incident
 from handoff.teams.models import Role
-from tests.factories import DeploymentFactory, MetricObservationFactory, ingestion_token, member, observation
+from tests.factories import (
+    DeploymentFactory,
+    MetricObservationFactory,
+    api_token,
+    ingestion_token,
+    member,
+    observation,
+)
 from tests.race import api_session, race
 
 pytestmark = pytest.mark.django_db
@@ -175,7 +181,7 @@ def test_two_people_recording_at_once_are_audited_one_after_the_other(postgres, 
                                                                        deployment, product_manager, leader):
     """The row lock puts the second after the first: its audit event's
     ``before`` is what the first wrote, not what both read at the start."""
-    sessions = [api_session(Token.objects.create(user=user).key) for user in (product_manager, leader)]
+    sessions = [api_session(api_token(user)) for user in (product_manager, leader)]
     url = f"{live_server.url}/api/v1/deployments/{deployment.pk}/value/"
     try:
         result = race(lambda: sessions[0].post(url, json={"monthly_value": "100"}, timeout=60),

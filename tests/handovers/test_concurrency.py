@@ -8,12 +8,11 @@ on that proof, whatever the outcome would have been.
 """
 
 import pytest
-from rest_framework.authtoken.models import Token
 
 from handoff.handovers import services
 from handoff.handovers.models import Artifact, ArtifactKind, Handover, HandoverState, Review
 from handoff.teams.models import Role
-from tests.factories import ProjectFactory, ReviewFactory, member, ready_draft
+from tests.factories import ProjectFactory, ReviewFactory, api_token, member, ready_draft
 from tests.race import api_session, race
 
 pytestmark = pytest.mark.postgres
@@ -26,7 +25,7 @@ def people(postgres, live_server):
     engineers = member(project, Role.ML_ENGINEER), member(project, Role.ML_ENGINEER)
     # Tokens are made here: a thread that touched the ORM would leave a
     # connection open and keep the test database from being dropped.
-    sessions = {user.pk: api_session(Token.objects.get_or_create(user=user)[0].key)
+    sessions = {user.pk: api_session(api_token(user))
                 for user in (scientist, *engineers)}
     yield project, scientist, engineers, sessions
     for session in sessions.values():

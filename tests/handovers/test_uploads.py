@@ -6,20 +6,20 @@ import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from handoff.core.errors import Conflict, DomainError
 from handoff.handovers import services
 from handoff.handovers.models import Artifact
 from handoff.handovers.uploads import FileTooLarge, HashedUploadedFile, sanitize_file_name
+from tests.factories import api_token
 
 
 @pytest.fixture
 def client_for():
     def make(user):
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user)}")
         return client
 
     return make

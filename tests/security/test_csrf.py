@@ -66,14 +66,16 @@ def test_a_get_never_changes_anything(world, route):
 
 
 def test_getting_the_token_page_or_logging_out_by_get_changes_nothing(world):
-    from rest_framework.authtoken.models import Token
+    from accounts.models import ApiToken
+    from tests.factories import api_token
 
     user = world.people["data_scientist"]
-    token = Token.objects.create(user=user)
+    api_token(user)
+    tokens = list(ApiToken.objects.filter(user=user).values())
     client = _strict(user)
     assert client.get("/accounts/token/").status_code == 200
     assert client.get("/accounts/logout/").status_code == 405
-    assert Token.objects.get(user=user).key == token.key
+    assert list(ApiToken.objects.filter(user=user).values()) == tokens
     assert client.get("/").status_code == 200  # still logged in
 
 
@@ -88,10 +90,10 @@ def test_session_api_writes_need_the_csrf_token(world):
 
 
 def test_token_api_writes_need_no_csrf_token(world):
-    from rest_framework.authtoken.models import Token
+    from tests.factories import api_token
 
-    token = Token.objects.create(user=world.people["data_scientist"])
-    client = Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Token {token.key}")
+    key = api_token(world.people["data_scientist"])
+    client = Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Token {key}")
     response = client.post(f"/api/v1/handovers/{world.handover.pk}/comments/", {"body": "hi"},
                            content_type="application/json")
     assert response.status_code == 201

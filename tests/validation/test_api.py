@@ -1,21 +1,20 @@
 """The validation API: runs with their checks, the handover's latest run,
 and running validation again."""
 
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from handoff.handovers import services as handover_services
 from handoff.handovers.models import ClaimedMetric
 from handoff.teams.models import Role
 from handoff.validation.models import ValidationRun
-from tests.factories import MEASURED, member
+from tests.factories import MEASURED, api_token, member
 
 API = "/api/v1"
 
 
 def _api(user):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user)}")
     return client
 
 
