@@ -1393,3 +1393,37 @@ def test_api_validation_run_list_queries_do_not_grow_with_the_people_who_asked(w
         return shown
 
     assert_queries_do_not_grow(logged_in(world.scientist), "/api/v1/validation-runs/", grow, ceiling=6)
+
+
+# --- accounts: API tokens -----------------------------------------------------------------------
+
+def _api_tokens(user, n):
+    from tests.factories import ApiTokenFactory
+
+    return [ApiTokenFactory(user=user, name=mark("token")).name for _ in range(n)]
+
+
+@covers("api_token")
+def test_api_token_page_queries_do_not_grow_with_my_tokens(world):
+    assert_queries_do_not_grow(logged_in(world.scientist), reverse("api_token"),
+                               lambda n: _api_tokens(world.scientist, n), ceiling=5)
+
+
+@covers("revoke_api_token")
+def test_revoke_api_token_page_queries_do_not_grow_with_my_tokens(world):
+    from tests.factories import ApiTokenFactory
+
+    url = reverse("revoke_api_token", args=[ApiTokenFactory(user=world.scientist).pk])
+    assert_queries_do_not_grow(logged_in(world.scientist), url, lambda n: _api_tokens(world.scientist, n),
+                               ceiling=5, shown=False)
+
+
+@covers("api-token-mine-list", "api-token-mine-detail")
+def test_api_tokens_queries_do_not_grow_with_my_tokens(world):
+    from tests.factories import ApiTokenFactory
+
+    client = logged_in(world.scientist)
+    grow = lambda n: _api_tokens(world.scientist, n)  # noqa: E731
+    assert_queries_do_not_grow(client, "/api/v1/auth/tokens/", grow, ceiling=5)
+    token = ApiTokenFactory(user=world.scientist)
+    assert_queries_do_not_grow(client, f"/api/v1/auth/tokens/{token.pk}/", grow, ceiling=5, shown=False)

@@ -103,7 +103,8 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     serializer_class = s.ApiTokenSerializer
     queryset = ApiToken.objects.none()  # for the schema: the real one is the caller's (get_queryset)
     parser_classes = [JSONParser]
-    filter_backends = []
+    ordering_fields = ["created_at", "last_used_at"]
+    ordering = ["-created_at"]
 
     def get_queryset(self):
         return selectors.tokens_of(self.request.user)

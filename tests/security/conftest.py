@@ -15,6 +15,7 @@ from django.core.files.base import ContentFile
 from django.test import Client
 from django.utils import timezone
 
+from accounts.models import ApiToken
 from handoff.contracts.models import (
     Candidate,
     Contract,
@@ -31,6 +32,7 @@ from handoff.notifications import webhooks
 from handoff.notifications.models import Webhook, WebhookDelivery
 from handoff.teams.models import Role, RoleAssignment
 from tests.factories import (
+    ApiTokenFactory,
     ArtifactFactory,
     AuditEventFactory,
     CheckResultFactory,
@@ -152,6 +154,7 @@ def world(db):
         page_contract=page_contract, page_draft_contract=page_draft_contract, page_candidate=page_candidate,
         api_contract=api_contract, api_contract_labels=api_contract.artifacts.get(),
         api_candidate=api_candidate,
+        personal_token=ApiTokenFactory(user=people["data_scientist"], name="Dana's laptop"),
     )
 
 
@@ -197,6 +200,7 @@ def snapshot(world):
         "webhook deliveries": WebhookDelivery.objects.count(),
         "deployments": sorted(Deployment.objects.values_list("pk", "status", "traffic_share")),
         "ingestion tokens": sorted(IngestionToken.objects.values_list("pk", "revoked_at")),
+        "api tokens": sorted(ApiToken.objects.values_list("pk", "revoked_at")),
         "observations": MetricObservation.objects.count(),
         "incidents": sorted(Incident.objects.filter(project=world.project).values_list(
             "pk", "status", "severity", "assignee_id", "postmortem", "escalated_at", "fix_handover_id")),

@@ -24,6 +24,11 @@ SPECS = {
     "password_change": Spec(),
     "password_change_done": Spec(),
     "api_token": Spec(),
+    # a person's own API tokens (Dana's): everyone else gets a 404
+    "revoke_api_token": Spec(obj="personal_token", expect={"GET": 200, "POST": 302}),
+    "api-token-mine-list": Spec(expect={"GET": 200, "POST": 400}),  # the walk's body has no name
+    "api-token-mine-detail": Spec(obj="personal_token"),
+    "api-token-mine-revoke": Spec(obj="personal_token", expect={"POST": 200}),
     "handovers:list": Spec(),
     "handovers:new": Spec(),
     "handovers:mine": Spec(),

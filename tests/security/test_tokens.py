@@ -25,7 +25,7 @@ def test_the_page_showing_a_new_token_is_never_cached(world):
     client = logged_in(world.people["data_scientist"])
     response = client.post("/accounts/token/", {"name": "CI"})
     key = _shown_key(response)
-    assert ApiToken.objects.get(user=world.people["data_scientist"]).digest == digest(key)
+    assert ApiToken.objects.filter(user=world.people["data_scientist"], digest=digest(key)).exists()
     assert "no-store" in response["Cache-Control"]
     assert "private" in response["Cache-Control"] or "no-cache" in response["Cache-Control"]
 
@@ -40,7 +40,7 @@ def test_the_token_page_never_shows_an_existing_token(world):
 def test_a_revoked_token_stops_working_at_once(world):
     user = world.people["data_scientist"]
     old = api_token(user, name="Old laptop")
-    token = ApiToken.objects.get(user=user)
+    token = ApiToken.objects.get(user=user, name="Old laptop")
     logged_in(user).post(f"/accounts/token/{token.pk}/revoke/")
     response = Client(HTTP_AUTHORIZATION=f"Token {old}").get("/api/v1/projects/")
     assert response.status_code == 401

@@ -127,6 +127,7 @@ def _values(world, obj):
         "deployed_handover": {"pk": world.deployment.handover_id},
         "token": {"slug": world.project.slug, "pk": world.token.pk},
         "api_token": {"pk": world.token.pk},
+        "personal_token": {"pk": world.personal_token.pk},
         "incident": {"pk": world.incident.pk},
         "incident_item": {"pk": world.incident.pk, "item_pk": world.action_item.pk},
         "api_incident_item": {"pk": world.incident.pk, "item_id": world.action_item.pk},
