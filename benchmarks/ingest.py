@@ -225,10 +225,9 @@ def main():
                    "SECURE_SSL_REDIRECT": "0",
                    "LOG_LEVEL": "WARNING",
                    # As measured before gunicorn.conf.py: sync workers, never recycled mid-run.
-                   "GUNICORN_THREADS": "1", "GUNICORN_MAX_REQUESTS": "0"}
+                   "GUNICORN_THREADS": "1", "GUNICORN_MAX_REQUESTS": "0",
                    # The benchmark measures ingestion, not the per-token rate limit: one token posts it all.
-                   "HANDOFF_INGEST_RATE": os.environ.get("HANDOFF_INGEST_RATE", "1000000/min"),
-                   "LOG_LEVEL": "WARNING"}
+                   "HANDOFF_INGEST_RATE": os.environ.get("HANDOFF_INGEST_RATE", "1000000/min")}
             migrate = [PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"]
             subprocess.run(migrate, cwd=ROOT, env=env, check=True)
             made = json.loads(subprocess.run([PYTHON, "-c", SETUP.format(deployments=DEPLOYMENTS)], cwd=ROOT,
