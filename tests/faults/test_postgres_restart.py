@@ -19,7 +19,7 @@ OUTAGE_MESSAGE = "the database is unavailable; retry in a few seconds"
 SEED = """
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
-from rest_framework.authtoken.models import Token
+from tests.factories import api_token
 
 from handoff.teams.models import Role
 from tests.factories import (DeploymentFactory, HandoverFactory, ModelFactory, ProjectFactory,
@@ -37,7 +37,7 @@ session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
 session[HASH_SESSION_KEY] = owner.get_session_auth_hash()
 session.create()
 out = {"handover": handover.pk, "deployment": deployment.pk, "ingestion": secret,
-       "token": Token.objects.create(user=owner).key, "session": session.session_key}
+       "token": api_token(owner), "session": session.session_key}
 """
 
 

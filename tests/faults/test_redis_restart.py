@@ -24,7 +24,7 @@ QUICK = 5  # seconds, scaled: the longest a request may take while Redis is away
 DONE = 180  # seconds, scaled: for every run, batch and delivery to be done after Redis is back
 
 SEED = """
-from rest_framework.authtoken.models import Token
+from tests.factories import api_token
 
 from handoff.notifications import webhooks
 from handoff.teams.models import Role
@@ -41,7 +41,7 @@ _, secret = ingestion_token(project, created_by=engineer)
 webhooks.create_webhook(project, url="%(url)s", created_by=engineer,
                         events=["handover.validation_passed", "incident.opened"])
 out = {"drafts": drafts, "deployments": deployments, "ingestion": secret, "owner": owner.pk,
-       "engineer": engineer.pk, "token": Token.objects.create(user=owner).key}
+       "engineer": engineer.pk, "token": api_token(owner)}
 """
 
 

@@ -24,7 +24,6 @@ from django.core.files.storage import default_storage, storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils.functional import empty
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from handoff import settings as settings_module
@@ -39,6 +38,7 @@ from tests.factories import (
     ProjectFactory,
     RevisionFactory,
     agreed_contract,
+    api_token,
     member,
     ready_draft,
 )
@@ -151,7 +151,7 @@ def _files_under(folder):
 
 def _api(user):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user)}")
     return client
 
 
