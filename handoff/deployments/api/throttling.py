@@ -1,13 +1,20 @@
 """A rate per ingestion token on ``POST /deployments/{id}/metrics/``
 (``HANDOFF_INGEST_RATE``, such as "600/min"), counted in the shared cache so
-that it holds across every web process (Redis in production)."""
+that it holds across every web process (Redis in production). While the
+cache is away the limit is not kept: monitoring's posts are stored rather
+than refused for a limit that only guards against floods."""
 
+import logging
 import math
 
 from django.conf import settings
 from rest_framework import exceptions, throttling
 
+from handoff.core.outages import is_outage
+
 from ..models import IngestionToken
+
+logger = logging.getLogger(__name__)
 
 
 class IngestionTokenThrottle(throttling.SimpleRateThrottle):
@@ -36,12 +43,13 @@ class IngestionTokenThrottle(throttling.SimpleRateThrottle):
         now = self.timer()
         window = int(now // self.duration)
         key = f"{key}_{window}"
-        self.cache.add(key, 0, timeout=self.duration + 1)
         try:
-            count = self.cache.incr(key)
-        except ValueError:  # the window's key expired between add() and incr()
-            self.cache.add(key, 1, timeout=self.duration + 1)
-            count = 1
+            count = self._count(key)
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            logger.warning("Ingestion rate not counted, the cache is away: %s", exc)
+            return True
         if count <= self.num_requests:
             return True
         wait = max(1, math.ceil((window + 1) * self.duration - now))
@@ -52,6 +60,15 @@ class IngestionTokenThrottle(throttling.SimpleRateThrottle):
         # Set after: given to Throttled(), DRF would add its own "Expected available in …" to the message.
         error.wait = wait
         raise error
+
+
+    def _count(self, key):
+        self.cache.add(key, 0, timeout=self.duration + 1)
+        try:
+            return self.cache.incr(key)
+        except ValueError:  # the window's key expired between add() and incr()
+            self.cache.add(key, 1, timeout=self.duration + 1)
+            return 1
 
 
 def _period(seconds):
