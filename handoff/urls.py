@@ -55,8 +55,9 @@ urlpatterns = [
     # page rules in a stylesheet (core/api_docs.html), and data: images for the icons in its CSS.
     path("api/docs/", csp_update({"img-src": ["data:"]})(SpectacularSwaggerSplitView.as_view(
         url_name="schema", template_name="core/api_docs.html")), name="api-docs"),
-    # After every API route: the rest of /api/ is a JSON 404, whatever DEBUG is.
-    re_path(r"^api/(?P<rest>.*)$", core_views.api_not_found, name="api-not-found"),
+    # After every API route: the rest of /api/ is a JSON 404, whatever DEBUG is (a newline in the
+    # address too: `.` would not match it, and DEBUG's HTML page would answer).
+    re_path(r"^api/(?P<rest>[\s\S]*)$", core_views.api_not_found, name="api-not-found"),
     path("admin/", admin.site.urls),
 ]
 

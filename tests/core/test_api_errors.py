@@ -86,6 +86,16 @@ def test_unrouted_api_addresses_are_json_404_whatever_debug_is(client, settings,
     assert response.json() == {"detail": f"Nothing at {url}. The API's endpoints are listed at /api/docs/."}
 
 
+@pytest.mark.parametrize("debug", [False, True])
+def test_an_api_address_with_a_newline_is_a_json_404_whatever_debug_is(client, settings, debug):
+    """The catch-all route's ``.`` did not match a newline: with DEBUG on, Django's HTML page answered."""
+    settings.DEBUG = debug
+    response = client.post("/api/v1/notifications/+%0Ab/read/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["detail"].startswith("Nothing at /api/v1/notifications/+\nb/read/.")
+
+
 def test_an_api_address_without_its_slash_is_redirected_for_a_get_and_explained_otherwise(client):
     assert client.get("/api/v1/projects?page=2").headers["Location"] == "/api/v1/projects/?page=2"
     response = client.post("/api/v1/projects")
