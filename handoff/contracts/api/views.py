@@ -559,6 +559,8 @@ class SelectCandidateViewSet(viewsets.GenericViewSet):
     that the handovers router keeps its own ``handovers`` prefix."""
 
     parser_classes = [JSONParser]
+    # What OPTIONS describes (DRF's metadata asks for it): without it, OPTIONS was a 500.
+    serializer_class = s.SelectInputSerializer
 
     def get_queryset(self):
         return handover_selectors.visible_handovers(self.request.user)
