@@ -438,6 +438,12 @@ SPECTACULAR_SETTINGS = {
         "FrameworkEnum": "handoff.handovers.models.Framework",
     },
 }
+# --- API schema links -------------------------------------------------------
+# The enum hook is drf-spectacular's default (kept); ours adds the OpenAPI links between operations.
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
+    "drf_spectacular.hooks.postprocess_schema_enums",
+    "handoff.core.schema.add_links",
+]
 
 # --- Security (production) -------------------------------------------------
 if not DEBUG:
