@@ -113,8 +113,9 @@ def deploy(actor, handover, *, environment, traffic_share=100, deployed_at=None,
             raise Conflict("This handover has no signed revision to deploy.")
         free = free_traffic_share(model, environment)
         if traffic_share > free:
+            # A share the schema allows, refused for what is deployed now: a 409, as every conflict.
             where = Environment(environment).label.lower()
-            raise DomainError(
+            raise Conflict(
                 f"Only {free} % of {where} traffic is free for {model.name}: its active deployments there "
                 f"serve {100 - free} %. Deploy with at most {free} %, or roll back or retire one of them "
                 "first.",

@@ -27,12 +27,12 @@ def test_engineer_deploys_through_the_api(engineer, handover):
     assert Handover.objects.get(pk=handover.pk).state == HandoverState.DEPLOYED
 
 
-def test_a_share_over_what_is_free_is_a_400_on_traffic_share(engineer, handover):
+def test_a_share_over_what_is_free_is_a_409_on_traffic_share(engineer, handover):
     DeploymentFactory(handover=handover, traffic_share=80)
     response = client_for(engineer).post("/api/v1/deployments/", {
         "handover": handover.pk, "environment": "production", "traffic_share": 30}, format="json")
 
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.json()["field"] == "traffic_share" and "Only 20 %" in response.json()["detail"]
     assert handover.deployments.count() == 1
 

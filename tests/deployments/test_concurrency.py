@@ -34,6 +34,6 @@ def test_two_deploys_of_one_model_at_once_never_exceed_100_percent(people, live_
 
     result = race(deploy(eli, first), deploy(emma, second))
 
-    assert (result.first.status, result.second.status) == (201, 400), result
+    assert (result.first.status, result.second.status) == (201, 409), result
     assert "Only 40 %" in result.second.detail
     assert list(Deployment.objects.values_list("handover_id", "traffic_share")) == [(first.pk, 60)]
