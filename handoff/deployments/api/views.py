@@ -80,7 +80,7 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @extend_schema(summary="Record a deployment of an accepted handover (ML engineers)", tags=TAGS,
                    description="The handover becomes deployed. The active deployments of one model in one "
                                "environment serve at most 100 % of its traffic together: a larger share is "
-                               "refused on `traffic_share`, naming the share still free.",
+                               "refused with a 409 on `traffic_share`, naming the share still free.",
                    request=s.DeploymentCreateSerializer, responses={201: s.DeploymentSerializer, **ERRORS})
     def create(self, request):
         data = _body(s.DeploymentCreateSerializer, request)
