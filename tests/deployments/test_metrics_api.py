@@ -113,6 +113,8 @@ def test_an_ended_deployment_is_a_409(deployment, secret):
     ({"value": None}, "observations[1].value"),
     ({"value": True}, "observations[1].value"),
     ({"window_start": "yesterday"}, "observations[1].window_start"),
+    ({"window_start": "2026-01-01T00:60:00Z"}, "observations[1].window_start"),  # was a 500
+    ({"window_end": "2026-01-01T12:00:00+23:99"}, "observations[1].window_end"),
     ({"window_end": "2026-01-01T12:00:00"}, "observations[1].window_end"),
     ({"window_start": "2999-01-01T00:00:00Z"}, "observations[1].window_end"),
     ({"sample_size": 0}, "observations[1].sample_size"),
