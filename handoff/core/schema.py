@@ -18,7 +18,9 @@ REQUIRED_TEXT = rf"^[{_SPACE}]*[^\u0000{_SPACE}][^\u0000]*$"  # one way to match
 def document(**properties):
     """Class decorator for an input serializer: JSON Schema keywords to add to
     its fields in the OpenAPI schema (``latency_p95_ms={"minimum": 0}``), for
-    rules the services enforce, so that the schema says what the API accepts."""
+    rules the services enforce, so that the schema says what the API accepts.
+    A callable gives the keywords when the schema is made (a list that apps
+    fill as they start)."""
 
     def decorate(cls):
         cls.schema_properties = {**getattr(cls, "schema_properties", {}), **properties}
@@ -63,7 +65,8 @@ class AutoSchema(SpectacularAutoSchema):
             prop = schema["properties"].get(name)
             if prop is None or "$ref" in prop:
                 continue
-            prop.update(extra.get(name, {}))
+            keywords = extra.get(name, {})
+            prop.update(keywords() if callable(keywords) else keywords)
             if isinstance(field, serializers.CharField) and prop.get("type") == "string" and not (
                 {"pattern", "format", "enum"} & set(prop)
             ):

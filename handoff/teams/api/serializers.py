@@ -72,7 +72,12 @@ class ProjectSerializer(serializers.ModelSerializer):
 # --- webhooks -------------------------------------------------------------------------------------
 
 from handoff.core.api import InputSerializer  # noqa: E402
+from handoff.core.schema import document  # noqa: E402
+from handoff.notifications import webhooks  # noqa: E402
 from handoff.notifications.models import DeliveryState, Webhook, WebhookDelivery  # noqa: E402
+
+# An http(s) URL with a host name, an optional port and no white space inside.
+WEBHOOK_URL = r"^[hH][tT][tT][pP][sS]?://[A-Za-z0-9][A-Za-z0-9.-]{0,200}(:[1-9][0-9]{0,3})?(/[!-~]*)?$"
 
 
 class WebhookSerializer(serializers.ModelSerializer):
@@ -95,6 +100,13 @@ class WebhookCreatedSerializer(WebhookSerializer):
         read_only_fields = fields
 
 
+def _registered_events():
+    return {"minItems": 1, "items": {"type": "string", "enum": list(webhooks.events())}}
+
+
+# What clean_url and clean_events accept, so that a request the schema allows is not refused (a host
+# that must be public and is not, in production, is the one 400 left: no schema can know it).
+@document(url={"pattern": WEBHOOK_URL, "maxLength": webhooks.URL_MAX_LENGTH}, events=_registered_events)
 class WebhookInputSerializer(InputSerializer):
     url = serializers.CharField(allow_blank=True, trim_whitespace=True,
                                 help_text="Where events are sent: an http or https URL.")
