@@ -75,8 +75,14 @@ class AutoSchema(SpectacularAutoSchema):
 
     def _get_filter_parameters(self):
         parameters = super()._get_filter_parameters()
+        blank_means_any = getattr(getattr(self.view, "filterset_class", None), "blank_means_any", False)
         for parameter in parameters:
             schema = parameter["schema"]
+            choices = schema.get("items", schema).get("enum")
+            # A form's "any" sends state=: one choice left empty is no filter (Django's ChoiceField),
+            # and so is a list of them where the filter set drops empty values.
+            if choices is not None and "" not in choices and (blank_means_any or "items" not in schema):
+                choices.append("")
             if schema.get("type") == "string" and not {"pattern", "format", "enum"} & set(schema):
                 schema["pattern"] = TEXT  # a form field refuses a NUL in a query string too
         return parameters

@@ -42,6 +42,9 @@ class HandoverFilter(django_filters.FilterSet):
         model = Handover
         fields = ["project", "state", "owner", "reviewer"]
 
+    # An empty value is no filter (below): the API schema lets a choice be "" (handoff.core.schema).
+    blank_means_any = True
+
     def __init__(self, data=None, *args, **kwargs):
         if data is not None and hasattr(data, "lists"):
             data = _without_blanks(data)

@@ -49,6 +49,9 @@ class IncidentFilter(django_filters.FilterSet):
         model = Incident
         fields = ["project", "severity", "status", "assignee", "deployment", "handover"]
 
+    # An empty value is no filter (below): the API schema lets a choice be "" (handoff.core.schema).
+    blank_means_any = True
+
     def __init__(self, data=None, *args, default_status=None, **kwargs):
         if data is not None and hasattr(data, "lists"):
             # No ``status`` at all (not even the form's empty "any status"): the default applies.

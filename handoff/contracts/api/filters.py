@@ -15,6 +15,9 @@ class ContractFilter(django_filters.FilterSet):
         model = Contract
         fields = ["project", "state"]
 
+    # An empty value is no filter (below): the API schema lets a choice be "" (handoff.core.schema).
+    blank_means_any = True
+
     def __init__(self, data=None, *args, **kwargs):
         if data is not None and hasattr(data, "lists"):
             data = _without_blanks(data)
