@@ -76,8 +76,10 @@ from handoff.core.schema import document  # noqa: E402
 from handoff.notifications import webhooks  # noqa: E402
 from handoff.notifications.models import DeliveryState, Webhook, WebhookDelivery  # noqa: E402
 
-# An http(s) URL with a host name, an optional port and no white space inside.
-WEBHOOK_URL = r"^[hH][tT][tT][pP][sS]?://[A-Za-z0-9][A-Za-z0-9.-]{0,200}(:[1-9][0-9]{0,3})?(/[!-~]*)?$"
+# An http(s) URL with a host name, an optional port and a path of the characters a URI may hold (the
+# webhook's answer says `format: uri`).
+WEBHOOK_URL = (r"^[hH][tT][tT][pP][sS]?://[A-Za-z0-9][A-Za-z0-9.-]{0,200}(:[1-9][0-9]{0,3})?"
+               r"(/[A-Za-z0-9._~:/?#@!$&'()*+,;=%-]*)?$")
 
 
 class WebhookSerializer(serializers.ModelSerializer):
