@@ -32,11 +32,14 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, transaction
 from schemathesis.checks import CHECKS, load_all_checks
 from schemathesis.core.parameters import ParameterLocation
+from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi import checks
 
+from handoff.contracts import services as contracts
 from handoff.handovers import notices
 from handoff.handovers.models import HandoverState
 from handoff.incidents.models import ActionItem, IncidentStatus
+from handoff.notifications import webhooks
 from handoff.teams.models import Role
 from handoff.wsgi import application
 from tests.factories import (
@@ -47,10 +50,12 @@ from tests.factories import (
     IncidentFactory,
     ProjectFactory,
     ReviewFactory,
+    UserFactory,
     ValidationRunFactory,
     accepted_handover,
     agreed_contract,
     api_token,
+    draft_contract,
     ingestion_token,
     measured_candidate,
     member,
@@ -168,7 +173,19 @@ def world(db):
     # The scientist's news of it is not the fuzz's: their one notification stays the changes requested.
     contract = agreed_contract(project, scientist, engineer)
     candidate = measured_candidate(contract, scientist)
+    # A contract being drafted (edit, propose, attach, detach), one proposed (sign), and a second
+    # version of the agreed one (diff). A webhook of the project (its engineers manage it).
+    drafted = draft_contract(project, engineer, title="Chargeback triage")
+    proposed = draft_contract(project, engineer, title="Merchant risk")
+    contracts.propose(engineer, proposed)
+    second_version = contracts.new_version(engineer, contract)
     scientist.notifications.filter(kind__startswith="contract_").delete()
+    webhook = webhooks.create_webhook(project, url="https://hooks.example.com/handoff",
+                                      events=["handover.submitted"], created_by=engineer)
+    # Deployed, as the deploy service leaves it: it may be retired by its handover (retire-handover).
+    deployment.handover.state = HandoverState.DEPLOYED
+    deployment.handover.save()
+
     return SimpleNamespace(
         project=project, draft=draft, under_review=under_review, revised=revised,
         artifact=revision.artifacts.first(), run=run, notification=scientist.notifications.get(),
@@ -178,8 +195,11 @@ def world(db):
         outsider_ingestion={"Authorization": f"Bearer {outsider_secret}"},
         incidents=incidents, action_item=action_item,
         contract=contract, contract_labels=contract.artifacts.get(), candidate=candidate,
+        drafted=drafted, drafted_labels=drafted.artifacts.get(), proposed=proposed,
+        second_version=second_version, webhook=webhook,
         product_manager=_token(product_manager), manager=_token(manager),
         spare_api_token=ApiTokenFactory(user=scientist, name="Spare"),
+        admin=_token(UserFactory(username="fuzz-admin", is_staff=True, is_superuser=True)), anonymous={},
     )
 
 
@@ -198,6 +218,8 @@ def _on_real_objects(case, world):
             handover = world.under_review  # its owner may run validation again
         elif path.endswith("/select/"):
             handover, headers = world.candidate, world.engineer
+        elif path.endswith("/model-card/"):
+            handover = world.deployment.handover  # an accepted model has a card
         values = {"id": handover.pk, "number": 1}
     elif path.startswith("/api/v1/artifacts/"):
         values = {"id": world.artifact.pk}
@@ -206,7 +228,7 @@ def _on_real_objects(case, world):
     elif path.startswith("/api/v1/models/"):
         values = {"id": world.draft.model_id}
     elif path.startswith("/api/v1/projects/"):
-        values = {"slug": world.project.slug}
+        values = {"slug": world.project.slug, "id": world.webhook.pk}
     elif path.startswith("/api/v1/teams/"):
         values = {"slug": world.project.team.slug}
     elif path.startswith("/api/v1/incidents/"):
@@ -229,6 +251,13 @@ def _on_real_objects(case, world):
         values, headers = {"id": world.token.pk}, world.engineer
     elif path.startswith("/api/v1/contracts/"):
         values = {"id": world.contract.pk, "artifact_id": world.contract_labels.pk}
+        if path.endswith("/propose/") or "/artifacts/" in path and not path.endswith("/download/") or (
+                path == "/api/v1/contracts/{id}/" and case.method.upper() == "PATCH"):
+            values = {"id": world.drafted.pk, "artifact_id": world.drafted_labels.pk}
+        elif path.endswith("/sign/"):
+            values = {"id": world.proposed.pk}
+        elif path.endswith("/diff/") and not (case.meta and case.meta.is_negative_at(ParameterLocation.QUERY)):  # noqa: E501
+            case.query = {**(case.query or {}), "against": str(world.second_version.pk)}
     elif path.startswith("/api/v1/dashboards/team/"):
         values, headers = {"slug": world.project.team.slug}, world.manager
     else:
@@ -319,7 +348,7 @@ def _is_negative_in_path(case):
 
 @schema.parametrize()
 def test_bad_input_is_never_a_server_error(case, world):
-    generated = case.path_parameters, case.body
+    generated, query = (case.path_parameters, case.body), case.query
     try:
         with transaction.atomic():  # every example starts from the same world
             _call_and_validate(case, world)
@@ -327,6 +356,8 @@ def test_bad_input_is_never_a_server_error(case, world):
     finally:
         # Coverage cases are built once and replayed as they were generated.
         case.path_parameters, case.body = generated
+        if case.query is not query:  # the diff's version to compare with (setting it anew resets the case)
+            case.query = query
 
 
 def _call_and_validate(case, world):
@@ -350,18 +381,143 @@ def _call_and_validate(case, world):
         assert response.status_code == 404, (case.operation.label, response.status_code, response.text)
 
 
-def test_api_workflows(world):
-    """The stateful checks (a resource just created can be read, a deleted
-    one is gone) over sequences of calls that follow the links schemathesis
-    infers from the schema (create a model, then read it…), each sequence
-    starting from the same world."""
+# Every person the API serves, and no one: the role tests below run every operation as each.
+ROLES = ["scientist", "engineer", "manager", "outsider", "admin", "anonymous"]
+# Per operation and role, of valid and of invalid requests: the per-operation tests above go deeper.
+ROLE_EXAMPLES = {GenerationMode.POSITIVE: 2, GenerationMode.NEGATIVE: 1}
+# Every check but the one that an invalid request is refused: on real objects an invalid part of the
+# path is replaced, so the request sent may be valid (the per-operation tests hold that check).
+ROLE_CHECKS = [check for check in CHECKS_ALL if check is not checks.negative_data_rejection]
+# Who got a 2xx from each operation (test_every_operation_answers_someone reads it).
+ANSWERED = {}
+ROLES_RUN = set()
 
-    class Workflow(schema.as_state_machine()):
+
+def _as(role, case, world):
+    """``role``'s credentials for ``case``: their API token; monitoring's ingestion token (of
+    their project) for a metrics post, which takes no person's token."""
+    if not case.operation.path.endswith("/metrics/") or role == "anonymous":
+        return getattr(world, role)
+    return world.outsider_ingestion if role == "outsider" else world.ingestion
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_operation_as_each_role(role, world):
+    """Every operation, on the world's real objects, as ``role``: schema-valid and invalid
+    requests (seeded), every check but negative_data_rejection (ROLE_CHECKS). Allowed or not, the
+    answer is never a 5xx and is what the
+    schema says (a 403 for a role's refusal, a 404 out of reach, a 401 without credentials);
+    OPTIONS, which no schema lists, is never a 5xx either."""
+    failures = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        for mode in GenerationMode:
+            if mode.is_negative and not (operation.body or operation.query):
+                continue  # nothing but the path to get wrong: the per-operation tests send those
+            strategy = operation.as_strategy(generation_mode=mode)
+
+            @hypothesis.settings(max_examples=ROLE_EXAMPLES[mode], derandomize=True, database=None,
+                                 deadline=None, phases=[hypothesis.Phase.generate],
+                                 suppress_health_check=list(hypothesis.HealthCheck))
+            @hypothesis.given(case=strategy)
+            def example(case):
+                if case.meta.is_negative_at(ParameterLocation.HEADER):
+                    return  # the credentials are the role's own, whatever was generated for them
+                with transaction.atomic():
+                    if case.path_parameters and not _is_negative_in_path(case):
+                        case.path_parameters = _on_real_objects(case, world)[0]
+                        _windows_in_order(case)
+                    body = _body_on_real_objects(case, world)
+                    if body is not None:
+                        case.body = body
+                    response = case.call_and_validate(headers=_as(role, case, world), checks=ROLE_CHECKS)
+                    if response.status_code < 300:
+                        ANSWERED.setdefault(operation.label, set()).add(role)
+                    transaction.set_rollback(True)
+
+            try:
+                example()
+            except Exception as error:  # noqa: BLE001 - every operation's failure, reported together
+                failures.append(f"{operation.label} as {role} ({mode.value}):\n{error}")
+    for operation in {result.ok().path: result.ok() for result in schema.get_all_operations()}.values():
+        case = operation.Case(path_parameters={parameter.name: 0 for parameter in operation.path_parameters})
+        if case.path_parameters:
+            case.path_parameters = _on_real_objects(case, world)[0]
+        response = case.call(method="OPTIONS", headers=_as(role, case, world))
+        if response.status_code >= 500:
+            failures.append(f"OPTIONS {operation.path} as {role}: {response.status_code}")
+    ROLES_RUN.add(role)
+    assert not failures, "\n\n".join(failures)
+
+
+def test_an_empty_choice_is_accepted_exactly_where_the_schema_allows_it(world):
+    """A form's "any" option sends ``state=``: some filter sets drop it (no filter), others refuse
+    it; the schema lists "" among the choices exactly where it is dropped."""
+    checked = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        for parameter in operation.query:
+            definition = parameter.definition.get("schema", {})
+            choices = definition.get("items", definition).get("enum")
+            if operation.method.upper() != "GET" or choices is None:
+                continue
+            case = operation.Case(query={parameter.name: ""}, path_parameters={
+                name.name: 0 for name in operation.path_parameters})
+            if case.path_parameters:
+                case.path_parameters = _on_real_objects(case, world)[0]
+            response = case.call(headers=world.scientist)
+            checked.append((operation.label, parameter.name, response.status_code, "" in choices))
+    assert checked
+    assert [row for row in checked if (row[2] == 200) != row[3]] == []
+
+
+# Operations no generated request can succeed at, and why.
+NEVER_2XX = {
+    "POST /api/v1/auth/token/": "generated credentials are nobody's (tests/accounts test the right ones)",
+}
+
+
+def test_every_operation_answers_someone(world):
+    """Each operation was answered 2xx to at least one role in test_every_operation_as_each_role:
+    an operation no one can reach with a schema-valid request is a finding (or listed above)."""
+    if ROLES_RUN != set(ROLES):
+        pytest.skip("needs every role's run of test_every_operation_as_each_role in this process")
+    labels = {result.ok().label for result in schema.get_all_operations()}
+    assert sorted(labels - set(ANSWERED) - set(NEVER_2XX)) == []
+
+
+# The stateful test follows only the schema's own links (handoff/core/schema.py LINKS), the flows a
+# client is told about; schemathesis would also infer hundreds more from names.
+LINKED_CONFIG = {**CONFIG, "phases": {"stateful": {"inference": {"algorithms": []}}}}
+linked_schema = schemathesis.openapi.from_wsgi(
+    "/api/schema/", application, config=schemathesis.Config.from_dict(LINKED_CONFIG)
+)
+# The people who start the main flows: the scientist files handovers and candidates, the engineer
+# contracts, deployments, incidents and webhooks (the others may only read or act on what exists).
+FLOW_ROLES = ["scientist", "engineer"]
+
+
+@pytest.mark.parametrize("role", FLOW_ROLES)
+def test_api_workflows(role, world):
+    """The stateful checks (a resource just created can be read, a deleted
+    one is gone) over sequences of calls that follow the schema's links
+    (create a handover, then submit it…), as each person of the world's
+    project, each sequence starting from the same world. Asserts that links
+    were followed: a created object's id reached the next call, answered 2xx."""
+    followed = []
+
+    class Workflow(linked_schema.as_state_machine()):
         def setup(self):
             self.savepoint = transaction.savepoint()
 
         def teardown(self):
             transaction.savepoint_rollback(self.savepoint)
+
+        def step(self, input):
+            output = super().step(input)
+            if input.transition is not None and input.is_applied and output.response.status_code < 300:
+                followed.append(input.transition.id)
+            return output
 
         def before_call(self, case):
             body = _body_on_real_objects(case, world)
@@ -369,7 +525,7 @@ def test_api_workflows(world):
                 case.body = body
 
         def get_call_kwargs(self, case):
-            return {"headers": world.scientist}
+            return {"headers": _as(role, case, world)}
 
         def validate_response(self, response, case, additional_checks=None, **kwargs):
             case.validate_response(response, checks=CHECKS_ALL, headers=kwargs["headers"],
@@ -379,3 +535,6 @@ def test_api_workflows(world):
         max_examples=10, stateful_step_count=6, derandomize=True, database=None, deadline=None,
         suppress_health_check=list(hypothesis.HealthCheck),
     ))
+    # "POST /api/v1/handovers/ -> [201] GetHandover -> GET /api/v1/handovers/{id}/": the link's name.
+    names = {transition.split(" -> ")[1].split()[-1] for transition in followed}
+    assert names, f"as {role}, no link was followed to a 2xx"
