@@ -179,6 +179,8 @@ def world(db):
     proposed = draft_contract(project, engineer, title="Merchant risk")
     contracts.propose(engineer, proposed)
     second_version = contracts.new_version(engineer, contract)
+    # An agreed contract with no version after it yet (new-version: the one above has its second).
+    unversioned = agreed_contract(project, scientist, engineer, title="Card testing")
     scientist.notifications.filter(kind__startswith="contract_").delete()
     webhook = webhooks.create_webhook(project, url="https://hooks.example.com/handoff",
                                       events=["handover.submitted"], created_by=engineer)
@@ -196,7 +198,7 @@ def world(db):
         incidents=incidents, action_item=action_item,
         contract=contract, contract_labels=contract.artifacts.get(), candidate=candidate,
         drafted=drafted, drafted_labels=drafted.artifacts.get(), proposed=proposed,
-        second_version=second_version, webhook=webhook,
+        second_version=second_version, unversioned=unversioned, webhook=webhook,
         product_manager=_token(product_manager), manager=_token(manager),
         spare_api_token=ApiTokenFactory(user=scientist, name="Spare"),
         admin=_token(UserFactory(username="fuzz-admin", is_staff=True, is_superuser=True)), anonymous={},
@@ -256,6 +258,8 @@ def _on_real_objects(case, world):
             values = {"id": world.drafted.pk, "artifact_id": world.drafted_labels.pk}
         elif path.endswith("/sign/"):
             values = {"id": world.proposed.pk}
+        elif path.endswith("/new-version/"):
+            values = {"id": world.unversioned.pk}
         elif path.endswith("/diff/") and not (case.meta and case.meta.is_negative_at(ParameterLocation.QUERY)):  # noqa: E501
             case.query = {**(case.query or {}), "against": str(world.second_version.pk)}
     elif path.startswith("/api/v1/dashboards/team/"):

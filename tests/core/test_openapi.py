@@ -73,8 +73,9 @@ def test_project_list_documents_pagination_filters_and_ordering(schema):
     operation = schema["paths"]["/api/v1/projects/"]["get"]
     parameters = {p["name"]: p for p in operation["parameters"]}
     assert {"page", "page_size", "team", "stage", "ordering"} <= set(parameters)
+    # "" too: an empty choice is no filter (test_api_fuzz checks it is accepted exactly where listed).
     assert set(parameters["stage"]["schema"]["enum"]) == {
-        "problem_formulation", "data_engineering", "modeling", "deployment", "monitoring"
+        "", "problem_formulation", "data_engineering", "modeling", "deployment", "monitoring"
     }
     assert parameters["page"]["schema"] == {"type": "integer", "minimum": 1}
     assert parameters["page_size"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 500}
