@@ -20,6 +20,7 @@ import hmac
 import ipaddress
 import json
 import logging
+import re
 import secrets
 import socket
 import time
@@ -43,6 +44,10 @@ log = logging.getLogger(__name__)
 TEST_EVENT = "webhook.test"
 EXCERPT_CHARS = 500
 URL_MAX_LENGTH = 500
+# What a URL may hold (RFC 3986's unreserved, reserved and percent signs): anything else is stored
+# and shown back as a URL, which it is not, and each HTTP library would encode it its own way.
+URI_CHARACTERS = re.compile(r"[A-Za-z0-9._~:/?#@!$&'()*+,;=%\[\]-]+")
+HOST_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]*")  # as the API schema documents it
 
 
 class Refused(Exception):
@@ -109,14 +114,26 @@ def clean_url(url):
     except ValueError:
         raise DomainError("The port of the webhook URL must be a number from 1 to 65535.",
                           field="url") from None
-    if not parts.hostname or any(c.isspace() for c in url):
+    if not parts.hostname or any(c.isspace() for c in url) or not _valid_host(parts.hostname):
         raise DomainError("The webhook URL has no valid host name.", field="url")
+    if not URI_CHARACTERS.fullmatch(url):
+        odd = sorted({c for c in url if not URI_CHARACTERS.fullmatch(c)})
+        raise DomainError(f"A URL cannot hold {' '.join(odd)}: percent-encode it (such as %7D for }}).",
+                          field="url")
     if not allow_private():
         try:
             check_destination(parts.hostname)
         except Refused as exc:
             raise DomainError(str(exc), field="url") from None
     return url
+
+
+def _valid_host(host):
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return bool(HOST_NAME.fullmatch(host))
+    return True
 
 
 def clean_events(names):

@@ -78,6 +78,9 @@ def test_every_handover_event_a_webhook_may_ask_for_is_registered():
     ("chat.example.com/hook", "must start with http:// or https://"),
     ("", "Enter the URL"),
     ("http:///hook", "no valid host name"),
+    ("HTTPS://0*", "no valid host name"),  # both found by the long fuzz: stored, then served as a URI
+    ("hTTp://chat.example.com/}", "A URL cannot hold }: percent-encode it"),
+    ("http://-chat.example.com/", "no valid host name"),
     ("http://chat.example.com:99999/", "port"),
     ("https://" + "a" * 500 + ".com/", "at most 500 characters"),
 ])
