@@ -24,5 +24,6 @@ class ApiTokenCreatedSerializer(ApiTokenSerializer):
 
 
 class ApiTokenInputSerializer(InputSerializer):
+    # Read as sent (the service strips it): the length the schema documents is the length checked.
     name = serializers.CharField(max_length=ApiToken._meta.get_field("name").max_length,
-                                 help_text="What will use it, such as “CI pipeline”.")
+                                 trim_whitespace=False, help_text="What will use it, such as “CI pipeline”.")
